@@ -1,0 +1,1 @@
+//! Simulator module: gradient (in progress).

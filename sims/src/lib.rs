@@ -1,0 +1,238 @@
+//! Faithful local simulators of the three APIs synthesize-sync talks to.
+//!
+//! Each simulator is an axum router served on a loopback port. Tests start them on an
+//! ephemeral port; `synthesize-sync demo` and `sandbox` start them in-process. They model
+//! the real APIs' behaviour as `shared/reference/apis.md` describes it, traps included
+//! (default page sizes, auth failures that do not look like auth failures, rate limits),
+//! plus switchable faults so clients can be tested against a misbehaving service.
+//!
+//! Common plumbing lives here: [`serve`] (start a router on loopback), [`Faults`]
+//! (switchable 429 / 500 / latency / always-failing route) and [`RequestLog`] (what each
+//! simulator was asked, for tests to assert request counts).
+
+pub mod autotask;
+pub mod connectwise;
+pub mod gradient;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// Locks a mutex, recovering the data if a handler panicked while holding it:
+/// a simulator must keep answering so the test that drives it can report.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A simulator serving on loopback. Dropping it stops the server.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections and waits for the server task to end.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+    }
+}
+
+/// Serves `router` on `bind` (use port 0 for an ephemeral port).
+pub async fn serve(router: Router, bind: SocketAddr) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(RunningServer {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// An ephemeral loopback address: `127.0.0.1:0`.
+pub fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Faults a test can switch on while a simulator runs.
+#[derive(Debug, Clone, Default)]
+pub struct FaultConfig {
+    /// Fraction (0.0..=1.0) of requests answered 429.
+    pub rate_429: f64,
+    /// Fraction (0.0..=1.0) of requests answered 500.
+    pub rate_500: f64,
+    /// Added latency on every request.
+    pub latency: Duration,
+    /// Requests whose path (with query) contains this text always fail with 500.
+    pub failing_route: Option<String>,
+    /// Seconds sent in `Retry-After` on injected 429s (when the API sends one at all).
+    pub retry_after_secs: Option<u64>,
+}
+
+/// What a fault check decided for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultHit {
+    /// Answer 429 (the simulator shapes the body and decides on `Retry-After`).
+    TooManyRequests { retry_after_secs: Option<u64> },
+    /// Answer 500 with the simulator's usual error body.
+    ServerError,
+}
+
+/// Shared, switchable faults. Random choices come from a seeded generator, so a test
+/// run is repeatable.
+#[derive(Clone)]
+pub struct Faults {
+    inner: Arc<Mutex<(FaultConfig, fastrand::Rng)>>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            inner: Arc::new(Mutex::new((FaultConfig::default(), fastrand::Rng::with_seed(7)))),
+        }
+    }
+}
+
+impl Faults {
+    pub fn set(&self, config: FaultConfig) {
+        lock(&self.inner).0 = config;
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut FaultConfig)) {
+        f(&mut lock(&self.inner).0);
+    }
+
+    pub fn clear(&self) {
+        self.set(FaultConfig::default());
+    }
+
+    pub fn config(&self) -> FaultConfig {
+        lock(&self.inner).0.clone()
+    }
+
+    /// Sleeps the configured latency, then decides whether this request fails.
+    pub async fn check(&self, path_and_query: &str) -> Option<FaultHit> {
+        let (latency, hit) = {
+            let mut guard = lock(&self.inner);
+            let (config, rng) = &mut *guard;
+            let hit = if config
+                .failing_route
+                .as_deref()
+                .is_some_and(|r| path_and_query.contains(r))
+            {
+                Some(FaultHit::ServerError)
+            } else if config.rate_429 > 0.0 && rng.f64() < config.rate_429 {
+                Some(FaultHit::TooManyRequests {
+                    retry_after_secs: config.retry_after_secs,
+                })
+            } else if config.rate_500 > 0.0 && rng.f64() < config.rate_500 {
+                Some(FaultHit::ServerError)
+            } else {
+                None
+            };
+            (config.latency, hit)
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        hit
+    }
+}
+
+/// One request as a simulator saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// Path and query, as sent.
+    pub uri: String,
+    /// The status the simulator answered.
+    pub status: u16,
+}
+
+/// Every request a simulator answered, in order.
+#[derive(Clone, Default)]
+pub struct RequestLog {
+    inner: Arc<Mutex<Vec<LoggedRequest>>>,
+}
+
+impl RequestLog {
+    pub fn push(&self, r: LoggedRequest) {
+        lock(&self.inner).push(r);
+    }
+
+    pub fn all(&self) -> Vec<LoggedRequest> {
+        lock(&self.inner).clone()
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Requests whose method matches and whose path contains `path_part`.
+    pub fn count(&self, method: &str, path_part: &str) -> usize {
+        lock(&self.inner)
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.uri.contains(path_part))
+            .count()
+    }
+
+    pub fn clear(&self) {
+        lock(&self.inner).clear();
+    }
+}
+
+/// axum middleware that appends every request and its answer's status to a [`RequestLog`].
+/// Use with `axum::middleware::from_fn_with_state(log.clone(), sims::record_request)`;
+/// apply it as the outermost layer so auth failures and injected faults are logged too.
+pub async fn record_request(
+    axum::extract::State(log): axum::extract::State<RequestLog>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().to_string();
+    let uri = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let response = next.run(req).await;
+    log.push(LoggedRequest {
+        method,
+        uri,
+        status: response.status().as_u16(),
+    });
+    response
+}
