@@ -1,1 +1,83 @@
-fn main() {}
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use synthesize_sync::app;
+use synthesize_sync::cli::Cli;
+use synthesize_sync::output::Output;
+use synthesize_sync::settings::{Env, OutputFormat};
+
+fn main() -> ExitCode {
+    // clap prints usage errors itself and exits with 2 (0 for --help / --version).
+    let cli = Cli::parse();
+
+    let env = match Env::load(cli.env_file.as_deref()) {
+        Ok(env) => env,
+        Err(e) => {
+            return fail(
+                &Output {
+                    format: OutputFormat::Text,
+                },
+                &e,
+            );
+        }
+    };
+    init_logging(&cli, &env);
+    let out = match app::output_format(&cli, &env) {
+        Ok(format) => Output { format },
+        Err(e) => {
+            return fail(
+                &Output {
+                    format: OutputFormat::Text,
+                },
+                &e,
+            );
+        }
+    };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(app::execute(cli, &env, &out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&out, &e),
+    }
+}
+
+fn fail(out: &Output, e: &synthesize_sync::error::Error) -> ExitCode {
+    let message = e.to_string();
+    eprintln!("error: {message}");
+    out.emit_error(&message, e.exit_code());
+    ExitCode::from(e.exit_code())
+}
+
+/// Logs go to stderr. `-q`/`-v` win; otherwise RUST_LOG (environment or .env); otherwise
+/// info for this tool and warnings from the libraries under it.
+fn init_logging(cli: &Cli, env: &Env) {
+    let filter = if cli.quiet {
+        EnvFilter::new("error")
+    } else if cli.verbose >= 2 {
+        EnvFilter::new("synthesize_sync=trace,synthesize_sims=debug,info")
+    } else if cli.verbose == 1 {
+        EnvFilter::new("synthesize_sync=debug,synthesize_sims=info,warn")
+    } else if let Some(spec) = env.get("RUST_LOG") {
+        EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("warn,synthesize_sync=info"))
+    } else {
+        EnvFilter::new("warn,synthesize_sync=info")
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,81 @@
+//! The errors a run can end with, and the exit code each maps to (README "Exit codes").
+
+use std::fmt;
+
+/// Which side of the sync an error concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Synthesize,
+    ConnectWise,
+    Autotask,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Synthesize => "Synthesize (Gradient)",
+            Side::ConnectWise => "ConnectWise PSA",
+            Side::Autotask => "Autotask PSA",
+        })
+    }
+}
+
+/// Everything that can end a run early. Each message is one line that says what is wrong
+/// and what to do; none ever contains a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A missing or malformed setting (exit 2).
+    #[error("{variable}: {problem}")]
+    Setting { variable: String, problem: String },
+
+    /// A usage problem the argument parser could not catch (exit 2).
+    #[error("{0}")]
+    Usage(String),
+
+    /// Credentials refused (exit 3).
+    #[error("{side} refused the credentials ({detail}); {hint}")]
+    Auth {
+        side: Side,
+        detail: String,
+        hint: String,
+    },
+
+    /// An API failed after its retries, or answered something we could not understand (exit 1).
+    #[error("{side}: {message}")]
+    Api { side: Side, message: String },
+
+    /// Some count writes failed; the others were attempted (exit 1). The report lists them.
+    #[error("{failed} of {total} count writes failed (listed above); re-running is safe")]
+    WritesFailed { failed: usize, total: usize },
+
+    /// A local problem: a file that cannot be read, a port that cannot be bound (exit 1).
+    #[error("{0}")]
+    Local(String),
+}
+
+impl Error {
+    pub fn setting(variable: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Setting {
+            variable: variable.into(),
+            problem: problem.into(),
+        }
+    }
+
+    pub fn api(side: Side, message: impl Into<String>) -> Self {
+        Error::Api {
+            side,
+            message: message.into(),
+        }
+    }
+
+    /// The process exit code (contract §4).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Setting { .. } | Error::Usage(_) => 2,
+            Error::Auth { .. } => 3,
+            Error::Api { .. } | Error::WritesFailed { .. } | Error::Local(_) => 1,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,416 @@
+//! The Synthesize (Gradient MSP) vendor API client (apis.md §1). It knows nothing of PSAs.
+
+use base64::Engine;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{Error, Result, Side};
+use crate::http::{ApiClient, HttpError, Request, header};
+use crate::settings::{GradientSettings, HttpSettings};
+
+/// Gradient allows 100 requests per second (apis.md §1.1); stay a little under it.
+const REQUESTS_PER_SECOND: u32 = 90;
+
+/// Accounts per create request: the route takes an array, but a bounded one keeps each
+/// request small and each failure local.
+const ACCOUNTS_PER_CREATE: usize = 100;
+
+/// Who the tokens belong to (`GET /organization`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Organization {
+    /// The MSP's name.
+    pub name: String,
+    pub vendor_name: String,
+    #[serde(deserialize_with = "id_string")]
+    pub organization_id: String,
+    #[serde(deserialize_with = "id_string")]
+    pub vendor_id: String,
+    #[serde(deserialize_with = "id_string")]
+    pub integration_id: String,
+    pub status: String,
+}
+
+/// A service (sku) of the vendor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sku {
+    pub id: String,
+    pub name: String,
+}
+
+/// An account the vendor created for the partner.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Account {
+    #[serde(deserialize_with = "id_string")]
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A service to create.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewService {
+    pub name: String,
+    pub description: String,
+    /// Case-sensitive enum on the wire (apis.md §1.4).
+    pub category: &'static str,
+    pub subcategory: &'static str,
+}
+
+/// The integration statuses a user may set (apis.md §1.4; case-sensitive on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntegrationStatus {
+    Pending,
+    Active,
+    Inactive,
+}
+
+impl IntegrationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationStatus::Pending => "pending",
+            IntegrationStatus::Active => "active",
+            IntegrationStatus::Inactive => "inactive",
+        }
+    }
+}
+
+/// What a count write came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountOutcome {
+    Set,
+    /// 404 "No account map found…": the partner has not mapped the account or service.
+    Unmapped(String),
+}
+
+/// The Synthesize vendor API.
+#[derive(Clone)]
+pub struct Synthesize {
+    api: ApiClient,
+    base: Url,
+}
+
+impl Synthesize {
+    pub fn new(settings: &GradientSettings, http: &HttpSettings) -> Result<Self> {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            settings.vendor_key.expose(),
+            settings.partner_key.expose()
+        ));
+        let mut headers = HeaderMap::new();
+        let (k, v) = header("gradient-token", &token).map_err(|_| {
+            Error::setting(
+                "GRADIENT_VENDOR_API_KEY",
+                "the keys hold characters that cannot be sent; paste them again exactly as Synthesize showed them",
+            )
+        })?;
+        headers.insert(k, v);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        Ok(Self {
+            api: ApiClient::new(Side::Synthesize, http, headers)
+                .with_rate_limit(REQUESTS_PER_SECOND),
+            base: settings.base_url.clone(),
+        })
+    }
+
+    /// Requests sent so far, retries included.
+    pub fn request_count(&self) -> u64 {
+        self.api.request_count()
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.set_query(None);
+        {
+            let mut path = url
+                .path_segments_mut()
+                .expect("an http(s) base URL has a path");
+            path.pop_if_empty().extend(["api", "vendor-api"]);
+            // `extend` percent-encodes each segment, so ids with '/' or '?' stay one segment.
+            path.extend(segments);
+        }
+        url
+    }
+
+    async fn call(&self, what: &str, req: Request) -> Result<Value> {
+        let resp = self.api.send(req).await.map_err(|e| classify(what, e))?;
+        if resp.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        resp.json::<Value>()
+            .map_err(|m| Error::api(Side::Synthesize, format!("{what}: {m}")))
+    }
+
+    /// `GET /organization`: Gradient's preferred credential check.
+    pub async fn organization(&self) -> Result<Organization> {
+        let v = self
+            .call(
+                "reading the organization",
+                Request::get(self.url(&["organization"])),
+            )
+            .await?;
+        decode("reading the organization", unwrap_data(v))
+    }
+
+    /// `GET ''`: the vendor and its services.
+    pub async fn skus(&self) -> Result<Vec<Sku>> {
+        let v = self
+            .call("reading the vendor's services", Request::get(self.url(&[])))
+            .await?;
+        let data = unwrap_data(v);
+        let skus = data.get("skus").cloned().unwrap_or(Value::Array(vec![]));
+        let raw: Vec<RawSku> = decode("reading the vendor's services", skus)?;
+        raw.into_iter()
+            .map(|s| {
+                let id = s.id.or(s.underscore_id).ok_or_else(|| {
+                    Error::api(
+                        Side::Synthesize,
+                        format!("service '{}' came without an id", s.name),
+                    )
+                })?;
+                Ok(Sku { id, name: s.name })
+            })
+            .collect()
+    }
+
+    /// `GET /organization/accounts`.
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        let v = self
+            .call(
+                "reading the accounts",
+                Request::get(self.url(&["organization", "accounts"])),
+            )
+            .await?;
+        decode("reading the accounts", unwrap_data(v))
+    }
+
+    /// `POST /organization/accounts`, an array body, in batches.
+    pub async fn create_accounts(&self, accounts: &[Account]) -> Result<()> {
+        #[derive(Serialize)]
+        struct NewAccount<'a> {
+            id: &'a str,
+            name: &'a str,
+            description: &'a str,
+        }
+        for batch in accounts.chunks(ACCOUNTS_PER_CREATE) {
+            let body: Vec<NewAccount> = batch
+                .iter()
+                .map(|a| NewAccount {
+                    id: &a.id,
+                    name: &a.name,
+                    description: "",
+                })
+                .collect();
+            self.call(
+                "creating accounts",
+                Request::new(Method::POST, self.url(&["organization", "accounts"])).json(&body),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// `PATCH /organization/accounts/{id}`: renames an account.
+    pub async fn rename_account(&self, id: &str, name: &str) -> Result<()> {
+        self.call(
+            &format!("renaming account {id}"),
+            Request::new(Method::PATCH, self.url(&["organization", "accounts", id]))
+                .json(&serde_json::json!({ "name": name })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `POST /service`. The API does not deduplicate: check [`Synthesize::skus`] first.
+    pub async fn create_service(&self, service: &NewService) -> Result<()> {
+        self.call(
+            &format!("creating service '{}'", service.name),
+            Request::new(Method::POST, self.url(&["service"])).json(service),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `PATCH /organization/status/{status}`.
+    pub async fn update_status(&self, status: IntegrationStatus) -> Result<()> {
+        self.call(
+            "updating the integration status",
+            Request::new(
+                Method::PATCH,
+                self.url(&["organization", "status", status.as_str()]),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `POST /service/{serviceId}/count`: sets an absolute count (idempotent, so retried).
+    pub async fn set_count(
+        &self,
+        service_id: &str,
+        account_id: &str,
+        count: u64,
+    ) -> Result<CountOutcome> {
+        let req = Request::new(Method::POST, self.url(&["service", service_id, "count"]))
+            .json(&serde_json::json!({ "accountId": account_id, "unitCount": count }))
+            .idempotent(true);
+        match self.api.send(req).await {
+            Ok(_) => Ok(CountOutcome::Set),
+            Err(e) => {
+                if let HttpError::Status { status, body, .. } = &e
+                    && *status == StatusCode::NOT_FOUND
+                {
+                    let message = error_message(body);
+                    if message.starts_with("No account map found") {
+                        return Ok(CountOutcome::Unmapped(message));
+                    }
+                }
+                Err(classify(
+                    &format!("setting the count of account {account_id}"),
+                    e,
+                ))
+            }
+        }
+    }
+}
+
+/// Turns a failed request into the run's error: 401 is an auth failure (exit 3).
+fn classify(what: &str, e: HttpError) -> Error {
+    match e.status() {
+        Some(StatusCode::UNAUTHORIZED) => Error::Auth {
+            side: Side::Synthesize,
+            detail: format!("HTTP 401 while {what}"),
+            hint: "check GRADIENT_VENDOR_API_KEY and GRADIENT_PARTNER_API_KEY; if lost, regenerate them \
+                   in Synthesize: Integrations > Custom > Generate API Tokens"
+                .into(),
+        },
+        Some(StatusCode::FORBIDDEN) => Error::api(
+            Side::Synthesize,
+            format!(
+                "{what}: HTTP 403: Gradient flagged this integration's API usage; contact support@usegradient.com"
+            ),
+        ),
+        _ => Error::api(Side::Synthesize, format!("{what}: {}", e.describe())),
+    }
+}
+
+/// The `message` of a NestJS-style error body (a string or a list of strings).
+fn error_message(body: &str) -> String {
+    match serde_json::from_str::<Value>(body) {
+        Ok(v) => match v.get("message") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => body.to_string(),
+        },
+        Err(_) => body.to_string(),
+    }
+}
+
+/// Some routes wrap their answer in `{status, message, data}` and some do not
+/// (apis.md §1.2); accept both everywhere.
+fn unwrap_data(v: Value) -> Value {
+    match v {
+        Value::Object(mut map)
+            if map.contains_key("data")
+                && (map.contains_key("status") || map.contains_key("message")) =>
+        {
+            map.remove("data").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| {
+        Error::api(
+            Side::Synthesize,
+            format!("{what}: the answer has an unexpected shape ({e})"),
+        )
+    })
+}
+
+#[derive(Deserialize)]
+struct RawSku {
+    #[serde(default, deserialize_with = "opt_id_string")]
+    id: Option<String>,
+    #[serde(rename = "_id", default, deserialize_with = "opt_id_string")]
+    underscore_id: Option<String>,
+    #[serde(default)]
+    name: String,
+}
+
+/// Ids are strings (apis.md §5.9); accept numbers too, rendered as decimal strings.
+fn id_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    Ok(opt_id_string(d)?.unwrap_or_default())
+}
+
+fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_and_unwrapped_bodies_decode_alike() {
+        let wrapped = serde_json::json!({"status":200,"message":"ok","data":{"name":"MSP"}});
+        let plain = serde_json::json!({"name":"MSP"});
+        assert_eq!(unwrap_data(wrapped), unwrap_data(plain));
+    }
+
+    #[test]
+    fn sku_id_falls_back_to_underscore_id() {
+        let raw: Vec<RawSku> =
+            serde_json::from_value(serde_json::json!([{"_id":"a1","name":"X"},{"id":"b2","_id":"b2","name":"Y","extra":1}]))
+                .unwrap();
+        assert_eq!(
+            raw[0]
+                .id
+                .clone()
+                .or(raw[0].underscore_id.clone())
+                .as_deref(),
+            Some("a1")
+        );
+        assert_eq!(raw[1].id.as_deref(), Some("b2"));
+    }
+
+    #[test]
+    fn numeric_ids_become_strings() {
+        let a: Account =
+            serde_json::from_value(serde_json::json!({"id": 250, "name": "C", "description": ""}))
+                .unwrap();
+        assert_eq!(a.id, "250");
+    }
+
+    #[test]
+    fn error_messages_are_read_from_nest_bodies() {
+        assert_eq!(
+            error_message(r#"{"statusCode":404,"message":"No account map found with id: 1"}"#),
+            "No account map found with id: 1"
+        );
+        assert_eq!(
+            error_message(
+                r#"{"statusCode":400,"message":["unitCount must be a number"],"error":"Bad Request"}"#
+            ),
+            "unitCount must be a number"
+        );
+        assert_eq!(error_message("oops"), "oops");
+    }
+}

@@ -1,0 +1,533 @@
+//! The one HTTP layer under every client.
+//!
+//! It owns what no client should write again: timeouts, retries of 429 / 5xx /
+//! connection errors with exponential backoff and jitter, `Retry-After` (seconds or HTTP
+//! date) within a bounded total wait, an optional pacer that keeps a whole run under an
+//! API's request rate, a request counter per API, the `User-Agent`, and logging in which
+//! secret headers are always redacted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::Side;
+use crate::settings::HttpSettings;
+
+/// Header names whose values are credentials (compared case-insensitively).
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "gradient-token",
+    "secret",
+    "apiintegrationcode",
+];
+
+/// The longest single wait between two tries, whatever the backoff says.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub const USER_AGENT: &str = concat!("synthesize-sync/", env!("CARGO_PKG_VERSION"));
+
+/// Marks a header value as sensitive when its name is a secret header, so neither our
+/// logs nor the HTTP stack's own debug output can print it.
+pub fn header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        format!("the value for header {name} has characters HTTP headers cannot carry")
+    })?;
+    if SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        v.set_sensitive(true);
+    }
+    Ok((HeaderName::from_static(name), v))
+}
+
+/// Renders headers for a log line, secrets replaced by `[redacted]`.
+pub fn redacted(headers: &HeaderMap) -> String {
+    let mut parts: Vec<String> = headers
+        .iter()
+        .map(|(k, v)| {
+            let shown = if v.is_sensitive() || SECRET_HEADERS.contains(&k.as_str()) {
+                "[redacted]".to_string()
+            } else {
+                v.to_str().unwrap_or("<binary>").to_string()
+            };
+            format!("{k}: {shown}")
+        })
+        .collect();
+    parts.sort();
+    parts.join(", ")
+}
+
+/// Spaces requests so that a whole run stays under a rate (Gradient allows 100/s).
+pub struct Pacer {
+    interval: Duration,
+    next: tokio::sync::Mutex<Instant>,
+}
+
+impl Pacer {
+    pub fn per_second(rate: u32) -> Self {
+        Self {
+            interval: Duration::from_secs(1) / rate.max(1),
+            next: tokio::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Waits for the next free slot. Callers queue on the lock, so slots are taken in order.
+    async fn wait(&self) {
+        let mut next = self.next.lock().await;
+        let now = Instant::now();
+        if *next > now {
+            tokio::time::sleep_until((*next).into()).await;
+        }
+        *next = (*next).max(now) + self.interval;
+    }
+}
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Vec<u8>>,
+    /// Whether sending it twice is harmless. A non-idempotent request is retried only when
+    /// it surely did not reach the server (429, or a refused connection).
+    pub idempotent: bool,
+}
+
+impl Request {
+    pub fn new(method: Method, url: Url) -> Self {
+        let idempotent = method != Method::POST;
+        Self {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            idempotent,
+        }
+    }
+
+    pub fn get(url: Url) -> Self {
+        Self::new(Method::GET, url)
+    }
+
+    /// Adds a JSON body (and its content type).
+    pub fn json(mut self, body: &impl serde::Serialize) -> Self {
+        self.body = Some(serde_json::to_vec(body).expect("serialising a request body cannot fail"));
+        self.headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self
+    }
+
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Declares that repeating this request is harmless (e.g. setting an absolute count,
+    /// or a read that happens to be a POST).
+    pub fn idempotent(mut self, yes: bool) -> Self {
+        self.idempotent = yes;
+        self
+    }
+}
+
+/// An answer with a 2xx status.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            format!(
+                "could not understand the answer ({e}); it began: {}",
+                excerpt(&self.body)
+            )
+        })
+    }
+}
+
+/// A request that did not succeed, after its retries.
+#[derive(Debug, Clone)]
+pub enum HttpError {
+    /// The server answered with a non-2xx status.
+    Status {
+        status: StatusCode,
+        /// The body (cut to a readable length).
+        body: String,
+        attempts: u32,
+    },
+    /// No usable answer: connection refused, timeout, TLS failure.
+    Transport { detail: String, attempts: u32 },
+}
+
+impl HttpError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            HttpError::Transport { .. } => None,
+        }
+    }
+
+    /// A sentence for an error message (never contains a header value).
+    pub fn describe(&self) -> String {
+        match self {
+            HttpError::Status {
+                status,
+                body,
+                attempts,
+            } => {
+                let tries = if *attempts > 1 {
+                    format!(" after {attempts} tries")
+                } else {
+                    String::new()
+                };
+                if body.is_empty() {
+                    format!("HTTP {status}{tries}")
+                } else {
+                    format!("HTTP {status}{tries}: {body}")
+                }
+            }
+            HttpError::Transport { detail, attempts } => {
+                if *attempts > 1 {
+                    format!("{detail} (after {attempts} tries)")
+                } else {
+                    detail.clone()
+                }
+            }
+        }
+    }
+}
+
+/// Decides whether a failed status may be tried again. The default retries 429 and 5xx;
+/// an API whose 500s also mean "bad request" passes its own.
+pub type TransientCheck = fn(StatusCode, &[u8]) -> bool;
+
+pub fn default_transient(status: StatusCode, _body: &[u8]) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// A client for one API: shared settings, its own request counter and optional pacer.
+#[derive(Clone)]
+pub struct ApiClient {
+    side: Side,
+    http: reqwest::Client,
+    default_headers: HeaderMap,
+    requests: Arc<AtomicU64>,
+    settings: HttpSettings,
+    pacer: Option<Arc<Pacer>>,
+    transient: TransientCheck,
+}
+
+impl ApiClient {
+    /// `default_headers` go on every request (auth included; mark secrets with [`header`]).
+    pub fn new(side: Side, settings: &HttpSettings, default_headers: HeaderMap) -> Self {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(10).min(settings.timeout))
+            .timeout(settings.timeout)
+            .default_headers(default_headers.clone())
+            .build()
+            .expect("the HTTP client's TLS backend is built in");
+        Self {
+            side,
+            http,
+            default_headers,
+            requests: Arc::new(AtomicU64::new(0)),
+            settings: settings.clone(),
+            pacer: None,
+            transient: default_transient,
+        }
+    }
+
+    /// Keeps this client's whole run under `per_second` requests.
+    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
+        self.pacer = Some(Arc::new(Pacer::per_second(per_second)));
+        self
+    }
+
+    pub fn with_transient_check(mut self, check: TransientCheck) -> Self {
+        self.transient = check;
+        self
+    }
+
+    pub fn side(&self) -> Side {
+        self.side
+    }
+
+    /// Every request sent so far, retries included.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Sends `req`, retrying what may be retried. Ok only for a 2xx answer.
+    pub async fn send(&self, req: Request) -> Result<Response, HttpError> {
+        let mut attempts: u32 = 0;
+        let mut waited = Duration::ZERO;
+        loop {
+            if let Some(p) = &self.pacer {
+                p.wait().await;
+            }
+            attempts += 1;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let path = log_target(&req.url);
+            tracing::trace!(
+                api = %self.side,
+                "→ {} {} [{}]",
+                req.method,
+                path,
+                redacted(&merge(&self.default_headers, &req.headers))
+            );
+            let mut builder = self
+                .http
+                .request(req.method.clone(), req.url.clone())
+                .headers(req.headers.clone());
+            if let Some(body) = &req.body {
+                builder = builder.body(body.clone());
+            }
+            let (retry, delay, error) = match builder.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    let body = match resp.bytes().await {
+                        Ok(b) => b.to_vec(),
+                        Err(e) => {
+                            let err = HttpError::Transport {
+                                detail: format!("the answer was cut off ({})", short(&e)),
+                                attempts,
+                            };
+                            if !req.idempotent || attempts > self.settings.max_retries {
+                                return Err(err);
+                            }
+                            let delay = self.backoff(attempts);
+                            waited += delay;
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                    };
+                    tracing::debug!(
+                        api = %self.side,
+                        "{} {} → {} in {} ms (try {attempts})",
+                        req.method,
+                        path,
+                        status.as_u16(),
+                        started.elapsed().as_millis()
+                    );
+                    if status.is_success() {
+                        return Ok(Response {
+                            status,
+                            headers,
+                            body,
+                        });
+                    }
+                    let retry = (self.transient)(status, &body)
+                        && (req.idempotent || status == StatusCode::TOO_MANY_REQUESTS);
+                    let delay = if status == StatusCode::TOO_MANY_REQUESTS
+                        || status == StatusCode::SERVICE_UNAVAILABLE
+                    {
+                        retry_after(&headers)
+                    } else {
+                        None
+                    };
+                    let err = HttpError::Status {
+                        status,
+                        body: excerpt(&body),
+                        attempts,
+                    };
+                    (retry, delay, err)
+                }
+                Err(e) => {
+                    tracing::debug!(api = %self.side, "{} {} failed: {}", req.method, path, short(&e));
+                    let retry =
+                        e.is_connect() || (req.idempotent && (e.is_timeout() || e.is_request()));
+                    let detail = if e.is_timeout() {
+                        format!("no answer within {} s", self.settings.timeout.as_secs())
+                    } else if e.is_connect() {
+                        format!("cannot connect to {} ({})", host_of(&req.url), short(&e))
+                    } else {
+                        short(&e)
+                    };
+                    (retry, None, HttpError::Transport { detail, attempts })
+                }
+            };
+            if !retry || attempts > self.settings.max_retries {
+                return Err(error);
+            }
+            let delay = delay.unwrap_or_else(|| self.backoff(attempts));
+            if waited + delay > self.settings.max_retry_wait {
+                tracing::warn!(
+                    api = %self.side,
+                    "giving up on {} {}: waiting {} s more would pass the retry budget of {} s",
+                    req.method,
+                    path,
+                    delay.as_secs(),
+                    self.settings.max_retry_wait.as_secs()
+                );
+                return Err(error);
+            }
+            tracing::info!(
+                api = %self.side,
+                "{} {}: {}; retry {attempts} of {} in {} ms",
+                req.method,
+                path,
+                match &error {
+                    HttpError::Status { status, .. } => format!("HTTP {}", status.as_u16()),
+                    HttpError::Transport { detail, .. } => detail.clone(),
+                },
+                self.settings.max_retries,
+                delay.as_millis()
+            );
+            waited += delay;
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Exponential backoff with jitter: a random point in the upper half of
+    /// `base * 2^(attempt-1)`, capped.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .settings
+            .retry_base_delay
+            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .min(MAX_BACKOFF);
+        let half = exp / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+/// Parses `Retry-After`: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(text).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn merge(a: &HeaderMap, b: &HeaderMap) -> HeaderMap {
+    let mut m = a.clone();
+    for (k, v) in b {
+        m.insert(k.clone(), v.clone());
+    }
+    m
+}
+
+/// The path and query of a URL, for logs (never a credential: none travel in URLs).
+fn log_target(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{}", url.path(), q),
+        None => url.path().to_string(),
+    }
+}
+
+fn host_of(url: &Url) -> String {
+    match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("?")),
+        None => url.host_str().unwrap_or("?").to_string(),
+    }
+}
+
+/// The most specific cause of a reqwest error ("Connection refused (os error 111)"),
+/// without the URL reqwest repeats (we log the URL ourselves).
+fn short(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(u) = e.url() {
+        text = text.replace(&format!(" ({u})"), "").replace(u.as_str(), "");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text = s.to_string();
+        source = s.source();
+    }
+    text
+}
+
+/// A readable excerpt of a body: one line, at most 300 characters.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 300 {
+        format!("{}…", line.chars().take(300).collect::<String>())
+    } else {
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_headers_are_redacted() {
+        let mut h = HeaderMap::new();
+        let (k, v) = header("authorization", "Basic c2VjcmV0").unwrap();
+        h.insert(k, v);
+        let (k, v) = header("clientid", "guid-1").unwrap();
+        h.insert(k, v);
+        h.insert("gradient-token", HeaderValue::from_static("abc"));
+        let text = redacted(&h);
+        assert!(!text.contains("c2VjcmV0"));
+        assert!(!text.contains("abc"));
+        assert!(text.contains("clientid: guid-1"));
+        assert!(text.contains("authorization: [redacted]"));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        let future = SystemTime::now() + Duration::from_secs(30);
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&httpdate::fmt_http_date(future)).unwrap(),
+        );
+        let d = retry_after(&h).unwrap();
+        assert!(
+            d <= Duration::from_secs(30) && d >= Duration::from_secs(28),
+            "{d:?}"
+        );
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let settings = HttpSettings {
+            retry_base_delay: Duration::from_millis(100),
+            ..HttpSettings::default()
+        };
+        let c = ApiClient::new(Side::Synthesize, &settings, HeaderMap::new());
+        for attempt in 1..=20 {
+            let d = c.backoff(attempt);
+            let full = Duration::from_millis(100)
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(MAX_BACKOFF);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn excerpt_is_one_short_line() {
+        assert_eq!(excerpt(b"{\n  \"a\": 1\n}"), "{ \"a\": 1 }");
+        assert!(excerpt(&[b'x'; 1000]).chars().count() <= 301);
+    }
+}

@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests: simulators on loopback and the built binary.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use assert_cmd::Command;
+use synthesize_sims::RunningServer;
+use synthesize_sims::gradient::GradientSim;
+use synthesize_sync::secret::Secret;
+use synthesize_sync::settings::{GradientSettings, HttpSettings};
+
+/// Fast retries so failure tests take milliseconds, not minutes.
+pub fn fast_http() -> HttpSettings {
+    HttpSettings {
+        timeout: Duration::from_secs(10),
+        max_retries: 3,
+        retry_base_delay: Duration::from_millis(5),
+        max_retry_wait: Duration::from_secs(10),
+        write_concurrency: 8,
+    }
+}
+
+pub async fn gradient() -> (GradientSim, RunningServer) {
+    let sim = GradientSim::default();
+    let server = sim.start().await.expect("start the Gradient simulator");
+    (sim, server)
+}
+
+pub fn gradient_settings(sim: &GradientSim, server: &RunningServer) -> GradientSettings {
+    let (vendor, partner) = sim.credentials();
+    GradientSettings {
+        vendor_key: Secret::new(vendor),
+        partner_key: Secret::new(partner),
+        base_url: server.base_url().parse().unwrap(),
+    }
+}
+
+/// The built binary, with a clean environment: no .env is read (the working directory is
+/// a fresh temp dir) and no variable leaks in from the developer's shell.
+pub fn binary() -> Command {
+    let mut cmd = Command::cargo_bin("synthesize-sync").unwrap();
+    cmd.env_clear()
+        .current_dir(empty_dir())
+        .env("SYNC_RETRY_BASE_MS", "5")
+        .env("SYNC_MAX_RETRIES", "3");
+    cmd
+}
+
+/// The binary with Gradient settings pointing at the simulator.
+pub fn binary_for(sim: &GradientSim, server: &RunningServer) -> Command {
+    let (vendor, partner) = sim.credentials();
+    let mut cmd = binary();
+    cmd.env("GRADIENT_VENDOR_API_KEY", vendor)
+        .env("GRADIENT_PARTNER_API_KEY", partner)
+        .env("GRADIENT_BASE_URL", server.base_url());
+    cmd
+}
+
+/// Runs a blocking binary invocation off the async runtime (the simulator keeps serving).
+pub async fn run(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("run the binary"))
+        .await
+        .unwrap()
+}
+
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A directory with no `.env` in it.
+pub fn empty_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("synthesize-sync-tests-empty");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
