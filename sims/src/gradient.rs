@@ -223,19 +223,28 @@ impl GradientSim {
             .route("/api/vendor-api", get(get_vendor))
             .route("/api/vendor-api/", get(get_vendor))
             .route("/api/vendor-api/organization", get(get_organization))
-            .route("/api/vendor-api/organization/status/{status}", patch(patch_status))
+            .route(
+                "/api/vendor-api/organization/status/{status}",
+                patch(patch_status),
+            )
             .route(
                 "/api/vendor-api/organization/accounts",
                 get(get_accounts).post(post_accounts),
             )
-            .route("/api/vendor-api/organization/accounts/{id}", patch(patch_account))
+            .route(
+                "/api/vendor-api/organization/accounts/{id}",
+                patch(patch_account),
+            )
             .route("/api/vendor-api/service", post(post_service))
             .route("/api/vendor-api/service/{id}", get(get_service))
             .route("/api/vendor-api/service/{id}/count", post(post_count))
             .fallback(not_found)
             .layer(middleware::from_fn_with_state(self.clone(), gate))
             .with_state(self.clone());
-        api.layer(middleware::from_fn_with_state(self.log.clone(), crate::record_request))
+        api.layer(middleware::from_fn_with_state(
+            self.log.clone(),
+            crate::record_request,
+        ))
     }
 
     pub async fn start(&self) -> std::io::Result<RunningServer> {
@@ -273,7 +282,10 @@ async fn gate(State(sim): State<GradientSim>, mut req: Request, next: Next) -> R
         if s.window.len() > s.rate_limit {
             drop(s);
             // No Retry-After: Gradient documents none (apis.md §1.1).
-            return nest_error(StatusCode::TOO_MANY_REQUESTS, json!("Request limit reached"));
+            return nest_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!("Request limit reached"),
+            );
         }
     }
     let pq = req
@@ -283,10 +295,16 @@ async fn gate(State(sim): State<GradientSim>, mut req: Request, next: Next) -> R
         .unwrap_or_default();
     match sim.faults.check(&pq).await {
         Some(FaultHit::TooManyRequests { .. }) => {
-            return nest_error(StatusCode::TOO_MANY_REQUESTS, json!("Request limit reached"));
+            return nest_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!("Request limit reached"),
+            );
         }
         Some(FaultHit::ServerError) => {
-            return nest_error(StatusCode::INTERNAL_SERVER_ERROR, json!("Internal server error"));
+            return nest_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!("Internal server error"),
+            );
         }
         None => {}
     }
@@ -313,13 +331,20 @@ fn partner_of(sim: &GradientSim, headers: &HeaderMap) -> Option<String> {
     (vendor == s.vendor_key && s.partners.contains_key(partner)).then(|| partner.to_string())
 }
 
-fn with_partner<T>(sim: &GradientSim, key: &PartnerKey, f: impl FnOnce(&mut Partner, &State0Info) -> T) -> T {
+fn with_partner<T>(
+    sim: &GradientSim,
+    key: &PartnerKey,
+    f: impl FnOnce(&mut Partner, &State0Info) -> T,
+) -> T {
     let mut s = lock(&sim.state);
     let info = State0Info {
         vendor_name: s.vendor_name.clone(),
         vendor_id: s.vendor_id.clone(),
     };
-    let p = s.partners.get_mut(&key.0).expect("the gate checked the partner");
+    let p = s
+        .partners
+        .get_mut(&key.0)
+        .expect("the gate checked the partner");
     f(p, &info)
 }
 
@@ -357,12 +382,18 @@ fn organization_json(p: &Partner, info: &State0Info) -> Value {
     })
 }
 
-async fn get_vendor(State(sim): State<GradientSim>, axum::Extension(k): axum::Extension<PartnerKey>) -> Response {
+async fn get_vendor(
+    State(sim): State<GradientSim>,
+    axum::Extension(k): axum::Extension<PartnerKey>,
+) -> Response {
     let body = with_partner(&sim, &k, |p, info| vendor_json(p, info));
     axum::Json(json!({"status": 200, "message": "Success", "data": body})).into_response()
 }
 
-async fn get_organization(State(sim): State<GradientSim>, axum::Extension(k): axum::Extension<PartnerKey>) -> Response {
+async fn get_organization(
+    State(sim): State<GradientSim>,
+    axum::Extension(k): axum::Extension<PartnerKey>,
+) -> Response {
     axum::Json(with_partner(&sim, &k, |p, info| organization_json(p, info))).into_response()
 }
 
@@ -374,17 +405,26 @@ async fn patch_status(
     if !STATUSES.contains(&status.as_str()) {
         return nest_error(
             StatusCode::BAD_REQUEST,
-            json!([format!("status must be one of the following values: {}", STATUSES.join(", "))]),
+            json!([format!(
+                "status must be one of the following values: {}",
+                STATUSES.join(", ")
+            )]),
         );
     }
     let data = with_partner(&sim, &k, |p, info| {
         p.status = status.clone();
         organization_json(p, info)
     });
-    axum::Json(json!({"data": data, "status": 200, "message": "Success - Updated Integration Status"})).into_response()
+    axum::Json(
+        json!({"data": data, "status": 200, "message": "Success - Updated Integration Status"}),
+    )
+    .into_response()
 }
 
-async fn get_accounts(State(sim): State<GradientSim>, axum::Extension(k): axum::Extension<PartnerKey>) -> Response {
+async fn get_accounts(
+    State(sim): State<GradientSim>,
+    axum::Extension(k): axum::Extension<PartnerKey>,
+) -> Response {
     let list = with_partner(&sim, &k, |p, _| {
         p.accounts
             .values()
@@ -413,7 +453,10 @@ async fn post_accounts(
                 json!(["id must be a string", "name must be a string"]),
             );
         };
-        let description = item.get("description").and_then(Value::as_str).unwrap_or("");
+        let description = item
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         parsed.push(SimAccount {
             id: id.to_string(),
             name: name.to_string(),
@@ -422,7 +465,10 @@ async fn post_accounts(
     }
     with_partner(&sim, &k, |p, _| {
         if parsed.iter().any(|a| p.accounts.contains_key(&a.id)) {
-            return nest_error(StatusCode::CONFLICT, json!("A resource with this Id already exists."));
+            return nest_error(
+                StatusCode::CONFLICT,
+                json!("A resource with this Id already exists."),
+            );
         }
         let out: Vec<Value> = parsed
             .iter()
@@ -446,7 +492,10 @@ async fn patch_account(
     };
     with_partner(&sim, &k, |p, _| {
         let Some(a) = p.accounts.get_mut(&id) else {
-            return nest_error(StatusCode::NOT_FOUND, json!(format!("Account not found with id: {id}")));
+            return nest_error(
+                StatusCode::NOT_FOUND,
+                json!(format!("Account not found with id: {id}")),
+            );
         };
         if let Some(name) = fields.get("name").and_then(Value::as_str) {
             a.name = name.to_string();
@@ -454,7 +503,8 @@ async fn patch_account(
         if let Some(d) = fields.get("description").and_then(Value::as_str) {
             a.description = d.to_string();
         }
-        axum::Json(json!({"id": a.id, "name": a.name, "description": a.description})).into_response()
+        axum::Json(json!({"id": a.id, "name": a.name, "description": a.description}))
+            .into_response()
     })
 }
 
@@ -476,7 +526,10 @@ async fn post_service(
     if let Some(c) = field("category")
         && !CATEGORIES.contains(&c.as_str())
     {
-        problems.push(format!("category must be one of the following values: {}", CATEGORIES.join(", ")));
+        problems.push(format!(
+            "category must be one of the following values: {}",
+            CATEGORIES.join(", ")
+        ));
     }
     if !problems.is_empty() {
         return nest_error(StatusCode::BAD_REQUEST, json!(problems));
@@ -503,8 +556,12 @@ async fn get_service(
     Path(id): Path<String>,
 ) -> Response {
     with_partner(&sim, &k, |p, _| match p.skus.iter().find(|s| s.id == id) {
-        Some(s) => axum::Json(json!({"data": sku_json(s), "message": "Success", "status": 200})).into_response(),
-        None => nest_error(StatusCode::NOT_FOUND, json!(format!("Service not found with id: {id}"))),
+        Some(s) => axum::Json(json!({"data": sku_json(s), "message": "Success", "status": 200}))
+            .into_response(),
+        None => nest_error(
+            StatusCode::NOT_FOUND,
+            json!(format!("Service not found with id: {id}")),
+        ),
     })
 }
 
@@ -520,9 +577,17 @@ async fn post_count(
     let account_id = match v.get("accountId") {
         Some(Value::String(s)) => s.clone(),
         Some(_) => {
-            return nest_error(StatusCode::BAD_REQUEST, json!("You have provided an invalid Id type"));
+            return nest_error(
+                StatusCode::BAD_REQUEST,
+                json!("You have provided an invalid Id type"),
+            );
         }
-        None => return nest_error(StatusCode::BAD_REQUEST, json!(["accountId must be a string"])),
+        None => {
+            return nest_error(
+                StatusCode::BAD_REQUEST,
+                json!(["accountId must be a string"]),
+            );
+        }
     };
     with_partner(&sim, &k, |p, _| {
         let Some(unit_count) = v.get("unitCount").and_then(Value::as_f64) else {
@@ -533,13 +598,20 @@ async fn post_count(
                 unit_count: f64::NAN,
                 status: 400,
             });
-            return nest_error(StatusCode::BAD_REQUEST, json!(["unitCount must be a number"]));
+            return nest_error(
+                StatusCode::BAD_REQUEST,
+                json!(["unitCount must be a number"]),
+            );
         };
         let Some(sku) = p.skus.iter().find(|s| s.id == service_id) else {
-            return nest_error(StatusCode::NOT_FOUND, json!(format!("Service not found with id: {service_id}")));
+            return nest_error(
+                StatusCode::NOT_FOUND,
+                json!(format!("Service not found with id: {service_id}")),
+            );
         };
         let service_name = sku.name.clone();
-        let mapped = p.mapped_accounts.contains(&account_id) && p.mapped_services.contains(&service_id);
+        let mapped =
+            p.mapped_accounts.contains(&account_id) && p.mapped_services.contains(&service_id);
         let status = if mapped { 201 } else { 404 };
         p.counts.push(CountCall {
             service_id: service_id.clone(),
@@ -555,7 +627,10 @@ async fn post_count(
             )
                 .into_response()
         } else {
-            nest_error(StatusCode::NOT_FOUND, json!(format!("No account map found with id: {account_id}")))
+            nest_error(
+                StatusCode::NOT_FOUND,
+                json!(format!("No account map found with id: {account_id}")),
+            )
         }
     })
 }
