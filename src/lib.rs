@@ -18,5 +18,6 @@ pub mod gradient;
 pub mod http;
 pub mod names;
 pub mod output;
+pub mod plan;
 pub mod secret;
 pub mod settings;

@@ -117,7 +117,10 @@ pub struct Faults {
 impl Default for Faults {
     fn default() -> Self {
         Self {
-            inner: Arc::new(Mutex::new((FaultConfig::default(), fastrand::Rng::with_seed(7)))),
+            inner: Arc::new(Mutex::new((
+                FaultConfig::default(),
+                fastrand::Rng::with_seed(7),
+            ))),
         }
     }
 }
