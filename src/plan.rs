@@ -199,7 +199,10 @@ impl AutotaskRule {
                     }
                 }
                 TypeSelection::Rest { except } => {
-                    rest = Some((s.name.clone(), except.iter().map(|t| normalize(t)).collect()));
+                    rest = Some((
+                        s.name.clone(),
+                        except.iter().map(|t| normalize(t)).collect(),
+                    ));
                 }
             }
         }
@@ -229,7 +232,13 @@ impl AutotaskRule {
 
     /// Folds one configuration item. `type_name` is `None` when its type is missing or not
     /// in `ConfigurationItemTypes`. Company 0 is a real company (the MSP's own).
-    pub fn fold(&self, tally: &mut Tally, active: bool, company_id: Option<i64>, type_name: Option<&str>) {
+    pub fn fold(
+        &self,
+        tally: &mut Tally,
+        active: bool,
+        company_id: Option<i64>,
+        type_name: Option<&str>,
+    ) {
         tally.items_read += 1;
         if !active {
             return tally.skip(Skip::Inactive);
@@ -392,11 +401,18 @@ mod tests {
     fn shared_is_anywhere_in_the_contact_name_ignoring_case() {
         let rule = DeviceRule::new(&["License".into()]);
         assert_eq!(rule.service_for(Some("Shared Mailbox")), SHARED_DEVICES);
-        assert_eq!(rule.service_for(Some("SHARED - Front Desk")), SHARED_DEVICES);
+        assert_eq!(
+            rule.service_for(Some("SHARED - Front Desk")),
+            SHARED_DEVICES
+        );
         assert_eq!(rule.service_for(Some("Reception (shared)")), SHARED_DEVICES);
         assert_eq!(rule.service_for(Some("Jane Doe")), NOT_SHARED_DEVICES);
         assert_eq!(rule.service_for(Some("Share Point")), NOT_SHARED_DEVICES);
-        assert_eq!(rule.service_for(None), NOT_SHARED_DEVICES, "no contact: not shared");
+        assert_eq!(
+            rule.service_for(None),
+            NOT_SHARED_DEVICES,
+            "no contact: not shared"
+        );
     }
 
     #[test]
@@ -406,7 +422,13 @@ mod tests {
         let co = Some(("7", Some("Ærø Shipping A/S")));
         rule.fold(&mut t, true, co, Some("License"), Some("Shared Mailbox"));
         rule.fold(&mut t, true, co, Some("LICENSE"), None);
-        rule.fold(&mut t, true, co, Some("microsoft 365  license"), Some("Bob"));
+        rule.fold(
+            &mut t,
+            true,
+            co,
+            Some("microsoft 365  license"),
+            Some("Bob"),
+        );
         rule.fold(&mut t, false, co, Some("License"), None);
         rule.fold(&mut t, true, co, Some("Server"), None);
         rule.fold(&mut t, true, co, None, None);
@@ -420,7 +442,9 @@ mod tests {
     }
 
     fn default_autotask_rule() -> AutotaskRule {
-        AutotaskRule::new(&parse_autotask_services(crate::settings::DEFAULT_AUTOTASK_SERVICES).unwrap())
+        AutotaskRule::new(
+            &parse_autotask_services(crate::settings::DEFAULT_AUTOTASK_SERVICES).unwrap(),
+        )
     }
 
     #[test]
@@ -430,13 +454,19 @@ mod tests {
         assert_eq!(r.service_for(" laptop "), Some("Managed Workstations"));
         assert_eq!(r.service_for("SERVER"), Some("Managed Servers"));
         assert_eq!(r.service_for("Firewall"), Some("Network Devices"));
-        assert_eq!(r.service_for("Printer"), Some("Network Devices"), "the rest rule");
+        assert_eq!(
+            r.service_for("Printer"),
+            Some("Network Devices"),
+            "the rest rule"
+        );
         assert_eq!(r.service_for("esxi  host"), None, "excluded from the rest");
     }
 
     #[test]
     fn autotask_without_rest_rule_skips_other_types() {
-        let r = AutotaskRule::new(&parse_autotask_services("Desktop,Servers=Server+Virtual Server").unwrap());
+        let r = AutotaskRule::new(
+            &parse_autotask_services("Desktop,Servers=Server+Virtual Server").unwrap(),
+        );
         assert_eq!(r.service_for("desktop"), Some("Desktop"));
         assert_eq!(r.service_for("Virtual server"), Some("Servers"));
         assert_eq!(r.service_for("Laptop"), None);
