@@ -544,12 +544,12 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("12", "Shared Devices", 0),
-                ("12", "Not Shared Devices", 1),
                 ("250", "Shared Devices", 1),
                 ("250", "Not Shared Devices", 0),
                 ("3", "Shared Devices", 0),
                 ("3", "Not Shared Devices", 0),
+                ("12", "Shared Devices", 0),
+                ("12", "Not Shared Devices", 1),
             ]
         );
     }
