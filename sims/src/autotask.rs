@@ -1,0 +1,1 @@
+//! Simulator module: autotask (in progress).

@@ -1,0 +1,1 @@
+//! Simulator module: connectwise (in progress).
