@@ -2,15 +2,21 @@
 
 use serde::Serialize;
 
-use crate::cli::{Cli, Verb, WriteArgs};
+use crate::autotask::AutotaskSource;
+use crate::cli::{Cli, UsageArgs, Verb, WriteArgs};
+use crate::connectwise::ConnectWiseSource;
 use crate::error::{Error, Result};
 use crate::gradient::{IntegrationStatus, NewService, Synthesize};
 use crate::names::normalize;
 use crate::output::{Output, Render};
+use crate::plan::Tally;
+use crate::progress::Progress;
 use crate::settings::{Env, Needs, OutputFormat, Settings, SourceKind};
+use crate::source::Source;
+use crate::sync::{self, Requests, RunReport, WriteOptions};
 
 /// Runs one invocation. Reports go to stdout through `out`; logs to stderr.
-pub async fn execute(cli: Cli, env: &Env, out: &Output) -> Result<()> {
+pub async fn execute(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Result<()> {
     let needs = match &cli.verb {
         Verb::Authenticate => Needs {
             gradient: true,
@@ -44,11 +50,41 @@ pub async fn execute(cli: Cli, env: &Env, out: &Output) -> Result<()> {
             Ok(())
         }
         Verb::UpdateStatus { status, write } => update_status(&settings, status, write, out).await,
-        Verb::SyncAccounts(_) | Verb::SyncUsage(_) | Verb::Run(_) => Err(Error::Usage(format!(
-            "the {} source's PSA reads are not built yet in this version; \
-             sync-services, update-status and authenticate work now",
-            settings.source.expect("needs.source")
-        ))),
+        Verb::SyncAccounts(w) => {
+            let mut source = AnySource::new(&settings)?;
+            let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
+            let tally = sync::read(&mut source, progress).await?;
+            let (mut report, _) =
+                sync::accounts_step(source.kind(), &synthesize, &tally, w.dry_run).await?;
+            report.requests = requests(&source, &synthesize);
+            out.emit(&report);
+            Ok(())
+        }
+        Verb::SyncUsage(u) => {
+            let mut source = AnySource::new(&settings)?;
+            let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
+            let tally = sync::read(&mut source, progress).await?;
+            let accounts = synthesize.accounts().await?;
+            let services = settings.service_names(source.kind());
+            let mut report = sync::usage_step(
+                source.kind(),
+                &synthesize,
+                &tally,
+                &services,
+                &accounts,
+                write_options(&settings, u),
+                progress,
+            )
+            .await?;
+            report.requests = requests(&source, &synthesize);
+            out.emit(&report);
+            fail_on_failed_writes(report.failed(), report.counts.len())
+        }
+        Verb::Run(u) => {
+            let report = run(&settings, u, progress).await?;
+            out.emit(&report);
+            fail_on_failed_writes(report.usage.failed(), report.usage.counts.len())
+        }
         Verb::Demo | Verb::Sandbox(_) => Err(Error::Usage(
             "demo and sandbox are not built yet in this version".into(),
         )),
@@ -73,6 +109,14 @@ pub fn output_format(cli: &Cli, env: &Env) -> Result<OutputFormat> {
 #[derive(Debug, Serialize)]
 struct AuthReport {
     synthesize: SynthesizeIdentity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psa: Option<PsaIdentity>,
+}
+
+#[derive(Debug, Serialize)]
+struct PsaIdentity {
+    source: SourceKind,
+    connected_as: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -93,17 +137,130 @@ impl Render for AuthReport {
     }
 }
 
+/// Checks Gradient, then the PSA of the source when one is chosen.
 async fn authenticate(settings: &Settings, out: &Output) -> Result<()> {
     let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
     let org = synthesize.organization().await?;
+    let psa = match settings.source {
+        None => None,
+        Some(kind) => {
+            let mut source = AnySource::new(settings)?;
+            Some(PsaIdentity {
+                source: kind,
+                connected_as: source.identity().await?,
+            })
+        }
+    };
     out.emit(&AuthReport {
         synthesize: SynthesizeIdentity {
             organization: org.name,
             vendor: org.vendor_name,
             integration_status: org.status,
         },
+        psa,
     });
     Ok(())
+}
+
+/// `run`: accounts, services, usage, from a single read of the PSA.
+pub async fn run(settings: &Settings, u: UsageArgs, progress: &Progress) -> Result<RunReport> {
+    let mut source = AnySource::new(settings)?;
+    let kind = source.kind();
+    let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
+    let tally = sync::read(&mut source, progress).await?;
+    let (accounts, after) = sync::accounts_step(kind, &synthesize, &tally, u.write.dry_run).await?;
+    let services = sync_services_with(&synthesize, settings, kind, u.write).await?;
+    let mut usage = sync::usage_step(
+        kind,
+        &synthesize,
+        &tally,
+        &settings.service_names(kind),
+        &after,
+        write_options(settings, u),
+        progress,
+    )
+    .await?;
+    usage.requests = requests(&source, &synthesize);
+    Ok(RunReport {
+        source: kind,
+        dry_run: u.write.dry_run,
+        accounts,
+        services,
+        usage,
+    })
+}
+
+fn write_options(settings: &Settings, u: UsageArgs) -> WriteOptions {
+    WriteOptions {
+        dry_run: u.write.dry_run,
+        allow_all_zero: u.allow_all_zero,
+        concurrency: settings.http.write_concurrency,
+    }
+}
+
+fn requests(source: &AnySource, synthesize: &Synthesize) -> Requests {
+    Requests {
+        psa: source.request_count(),
+        gradient: synthesize.request_count(),
+    }
+}
+
+fn fail_on_failed_writes(failed: usize, total: usize) -> Result<()> {
+    if failed > 0 {
+        Err(Error::WritesFailed { failed, total })
+    } else {
+        Ok(())
+    }
+}
+
+/// The source chosen by the settings.
+pub enum AnySource {
+    ConnectWise(ConnectWiseSource),
+    Autotask(AutotaskSource),
+}
+
+impl AnySource {
+    pub fn new(settings: &Settings) -> Result<Self> {
+        let kind = settings.source.ok_or_else(|| {
+            Error::Usage("no source given; pass --source or set SYNC_SOURCE".into())
+        })?;
+        Ok(match kind {
+            SourceKind::AutotaskConfigurationItems => {
+                AnySource::Autotask(AutotaskSource::new(settings)?)
+            }
+            cw => AnySource::ConnectWise(ConnectWiseSource::new(cw, settings)?),
+        })
+    }
+
+    pub fn kind(&self) -> SourceKind {
+        match self {
+            AnySource::ConnectWise(s) => s.kind(),
+            AnySource::Autotask(_) => SourceKind::AutotaskConfigurationItems,
+        }
+    }
+}
+
+impl Source for AnySource {
+    async fn identity(&mut self) -> Result<String> {
+        match self {
+            AnySource::ConnectWise(s) => s.identity().await,
+            AnySource::Autotask(s) => s.identity().await,
+        }
+    }
+
+    async fn tally(&mut self, progress: &Progress) -> Result<Tally> {
+        match self {
+            AnySource::ConnectWise(s) => s.tally(progress).await,
+            AnySource::Autotask(s) => s.tally(progress).await,
+        }
+    }
+
+    fn request_count(&self) -> u64 {
+        match self {
+            AnySource::ConnectWise(s) => s.request_count(),
+            AnySource::Autotask(s) => s.request_count(),
+        }
+    }
 }
 
 /// What happened to one service.
@@ -120,13 +277,6 @@ pub struct ServicesReport {
     pub dry_run: bool,
     pub services: Vec<ServiceResult>,
     pub requests: Requests,
-}
-
-/// HTTP requests sent to each side, retries included.
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct Requests {
-    pub psa: u64,
-    pub gradient: u64,
 }
 
 impl Render for ServicesReport {
@@ -164,6 +314,15 @@ pub async fn sync_services(
     w: WriteArgs,
 ) -> Result<ServicesReport> {
     let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
+    sync_services_with(&synthesize, settings, source, w).await
+}
+
+async fn sync_services_with(
+    synthesize: &Synthesize,
+    settings: &Settings,
+    source: SourceKind,
+    w: WriteArgs,
+) -> Result<ServicesReport> {
     let skus = synthesize.skus().await?;
     let mut services = Vec::new();
     for name in settings.service_names(source) {

@@ -60,9 +60,9 @@ pub enum Verb {
         write: WriteArgs,
     },
     /// Compute every count and set it in Synthesize
-    SyncUsage(WriteArgs),
+    SyncUsage(UsageArgs),
     /// sync-accounts, sync-services, then sync-usage: the scheduled job
-    Run(WriteArgs),
+    Run(UsageArgs),
     /// Run the whole lifecycle of every source against a built-in sandbox (no credentials, no network)
     Demo,
     /// Serve the sandbox APIs in the foreground and print the settings to paste
@@ -74,6 +74,15 @@ pub struct WriteArgs {
     /// Do every read, compute and print the plan, write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub write: WriteArgs,
+    /// Write even when every count would be 0 (normally refused with exit code 4)
+    #[arg(long)]
+    pub allow_all_zero: bool,
 }
 
 #[derive(Debug, Clone, Args)]

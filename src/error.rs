@@ -48,6 +48,10 @@ pub enum Error {
     #[error("{failed} of {total} count writes failed (listed above); re-running is safe")]
     WritesFailed { failed: usize, total: usize },
 
+    /// A safety guard refused the run (exit 4).
+    #[error("refused: {0}")]
+    Guard(String),
+
     /// A local problem: a file that cannot be read, a port that cannot be bound (exit 1).
     #[error("{0}")]
     Local(String),
@@ -73,6 +77,7 @@ impl Error {
         match self {
             Error::Setting { .. } | Error::Usage(_) => 2,
             Error::Auth { .. } => 3,
+            Error::Guard(_) => 4,
             Error::Api { .. } | Error::WritesFailed { .. } | Error::Local(_) => 1,
         }
     }

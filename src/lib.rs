@@ -12,12 +12,17 @@
 //! Every client sits on the one HTTP layer in [`http`].
 
 pub mod app;
+pub mod autotask;
 pub mod cli;
+pub mod connectwise;
 pub mod error;
 pub mod gradient;
 pub mod http;
 pub mod names;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod secret;
 pub mod settings;
+pub mod source;
+pub mod sync;

@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 use synthesize_sync::app;
 use synthesize_sync::cli::Cli;
 use synthesize_sync::output::Output;
+use synthesize_sync::progress::Progress;
 use synthesize_sync::settings::{Env, OutputFormat};
 
 fn main() -> ExitCode {
@@ -47,7 +48,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(app::execute(cli, &env, &out)) {
+    let progress = Progress::new(
+        out.format == OutputFormat::Text && !cli.quiet && std::io::stderr().is_terminal(),
+    );
+    match runtime.block_on(app::execute(cli, &env, &out, &progress)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&out, &e),
     }
@@ -56,7 +60,10 @@ fn main() -> ExitCode {
 fn fail(out: &Output, e: &synthesize_sync::error::Error) -> ExitCode {
     let message = e.to_string();
     eprintln!("error: {message}");
-    out.emit_error(&message, e.exit_code());
+    // Failed writes are listed in the report already printed on stdout.
+    if !matches!(e, synthesize_sync::error::Error::WritesFailed { .. }) {
+        out.emit_error(&message, e.exit_code());
+    }
     ExitCode::from(e.exit_code())
 }
 

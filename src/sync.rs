@@ -1,0 +1,482 @@
+//! The pipeline for one source: read (all or nothing) → plan (pure) → apply → report.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::error::{Error, Result, Side};
+use crate::gradient::{Account, CountOutcome, Synthesize};
+use crate::names::normalize;
+use crate::output::Render;
+use crate::plan::{self, AccountPlan, PlannedCount, Skip, Tally};
+use crate::progress::Progress;
+use crate::settings::SourceKind;
+use crate::source::Source;
+
+/// HTTP requests sent to each side, retries included.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Requests {
+    pub psa: u64,
+    pub gradient: u64,
+}
+
+/// What was read from the PSA.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadSummary {
+    pub items_read: u64,
+    pub units_counted: u64,
+    pub companies_with_units: usize,
+    /// Items not counted, by reason.
+    pub not_counted: BTreeMap<Skip, u64>,
+}
+
+impl ReadSummary {
+    fn of(t: &Tally) -> Self {
+        Self {
+            items_read: t.items_read,
+            units_counted: t.total(),
+            companies_with_units: t
+                .companies
+                .values()
+                .filter(|c| c.counts.values().any(|n| *n > 0))
+                .count(),
+            not_counted: t.skipped.clone(),
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut s = format!(
+            "read {} items: {} units counted at {} companies",
+            self.items_read, self.units_counted, self.companies_with_units
+        );
+        let skipped: Vec<String> = self
+            .not_counted
+            .iter()
+            .map(|(why, n)| format!("{n} {}", why.describe()))
+            .collect();
+        if !skipped.is_empty() {
+            s.push_str(&format!("; not counted: {}", skipped.join(", ")));
+        }
+        s
+    }
+}
+
+/// The result of `sync-accounts`.
+#[derive(Debug, Serialize)]
+pub struct AccountsReport {
+    pub source: SourceKind,
+    pub dry_run: bool,
+    pub read: ReadSummary,
+    pub created: Vec<Account>,
+    pub renamed: Vec<plan::Rename>,
+    pub unchanged: usize,
+    pub requests: Requests,
+}
+
+impl Render for AccountsReport {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        let (created, renamed) = if self.dry_run {
+            ("would create", "would rename")
+        } else {
+            ("created", "renamed")
+        };
+        for a in &self.created {
+            s.push_str(&format!("  {created:<13} {:>10}  {}\n", a.id, a.name));
+        }
+        for r in &self.renamed {
+            s.push_str(&format!(
+                "  {renamed:<13} {:>10}  {} -> {}\n",
+                r.id, r.from, r.to
+            ));
+        }
+        s.push_str(&format!(
+            "{}: {}\n{}: {} accounts {created}, {} {renamed}, {} unchanged{}\n",
+            self.source,
+            self.read.text(),
+            self.source,
+            self.created.len(),
+            self.renamed.len(),
+            self.unchanged,
+            if self.dry_run { " (dry run)" } else { "" }
+        ));
+        s
+    }
+}
+
+/// One (account, service) count and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountRow {
+    pub account_id: String,
+    pub account_name: String,
+    pub service: String,
+    pub count: u64,
+    /// `set`, `unmapped`, `failed` or `planned` (dry run).
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct UsageSummary {
+    pub set: usize,
+    pub unmapped: usize,
+    pub failed: usize,
+    pub planned: usize,
+}
+
+/// The result of `sync-usage` (contract §5).
+#[derive(Debug, Serialize)]
+pub struct UsageReport {
+    pub source: SourceKind,
+    pub dry_run: bool,
+    pub counts: Vec<CountRow>,
+    pub summary: UsageSummary,
+    pub read: ReadSummary,
+    pub requests: Requests,
+}
+
+impl UsageReport {
+    pub fn failed(&self) -> usize {
+        self.summary.failed
+    }
+}
+
+impl Render for UsageReport {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        let id_w = self
+            .counts
+            .iter()
+            .map(|c| c.account_id.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(10);
+        let name_w = self
+            .counts
+            .iter()
+            .map(|c| c.account_name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(7, 40);
+        let svc_w = self
+            .counts
+            .iter()
+            .map(|c| c.service.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        s.push_str(&format!(
+            "{:<id_w$}  {:<name_w$}  {:<svc_w$}  {:>6}  RESULT\n",
+            "ACCOUNT ID", "ACCOUNT", "SERVICE", "COUNT"
+        ));
+        for c in &self.counts {
+            let name: String = c.account_name.chars().take(name_w).collect();
+            let result = match &c.message {
+                Some(m) if c.result == "failed" => format!("failed: {m}"),
+                _ => c.result.to_string(),
+            };
+            s.push_str(&format!(
+                "{:<id_w$}  {:<name_w$}  {:<svc_w$}  {:>6}  {result}\n",
+                c.account_id, name, c.service, c.count
+            ));
+        }
+        let sm = self.summary;
+        s.push_str(&format!("{}: {}\n", self.source, self.read.text()));
+        if self.dry_run {
+            s.push_str(&format!(
+                "{}: {} counts planned, nothing written (dry run); {} PSA and {} Gradient requests\n",
+                self.source, sm.planned, self.requests.psa, self.requests.gradient
+            ));
+        } else {
+            s.push_str(&format!(
+                "{}: {} set, {} unmapped (map them in Synthesize), {} failed; {} PSA and {} Gradient requests\n",
+                self.source, sm.set, sm.unmapped, sm.failed, self.requests.psa, self.requests.gradient
+            ));
+        }
+        s
+    }
+}
+
+/// The result of `run`: the three steps, one PSA read.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub source: SourceKind,
+    pub dry_run: bool,
+    pub accounts: AccountsReport,
+    pub services: crate::app::ServicesReport,
+    #[serde(flatten)]
+    pub usage: UsageReport,
+}
+
+impl Render for RunReport {
+    fn text(&self) -> String {
+        format!(
+            "== accounts\n{}== services\n{}== usage\n{}",
+            self.accounts.text(),
+            self.services.text(),
+            self.usage.text()
+        )
+    }
+}
+
+/// Options of the writing steps.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    pub dry_run: bool,
+    /// Permit a run in which every count would be 0 (the mass-change guard).
+    pub allow_all_zero: bool,
+    pub concurrency: usize,
+}
+
+/// Reads the source (all or nothing).
+pub async fn read<S: Source>(source: &mut S, progress: &Progress) -> Result<Tally> {
+    source.tally(progress).await
+}
+
+/// Creates missing accounts and renames changed ones. Returns the accounts that exist
+/// afterwards (or would, in a dry run).
+pub async fn apply_accounts(
+    synthesize: &Synthesize,
+    plan: &AccountPlan,
+    existing: &[Account],
+    dry_run: bool,
+) -> Result<Vec<Account>> {
+    if !dry_run {
+        if !plan.create.is_empty() {
+            synthesize.create_accounts(&plan.create).await?;
+            tracing::info!("created {} accounts", plan.create.len());
+        }
+        for r in &plan.rename {
+            synthesize.rename_account(&r.id, &r.to).await?;
+        }
+    }
+    let mut after: Vec<Account> = existing
+        .iter()
+        .map(|a| match plan.rename.iter().find(|r| r.id == a.id) {
+            Some(r) => Account {
+                id: a.id.clone(),
+                name: r.to.clone(),
+            },
+            None => a.clone(),
+        })
+        .collect();
+    after.extend(plan.create.iter().cloned());
+    Ok(after)
+}
+
+/// Service name → sku id, for the source's services. A service missing from Synthesize
+/// stops the run before any count is written.
+pub async fn service_ids(
+    synthesize: &Synthesize,
+    services: &[String],
+    dry_run: bool,
+) -> Result<BTreeMap<String, String>> {
+    let skus = synthesize.skus().await?;
+    let mut ids = BTreeMap::new();
+    for name in services {
+        let matching: Vec<_> = skus
+            .iter()
+            .filter(|s| normalize(&s.name) == normalize(name))
+            .collect();
+        match matching.as_slice() {
+            [] if dry_run => {
+                ids.insert(name.clone(), String::new());
+            }
+            [] => {
+                return Err(Error::api(
+                    Side::Synthesize,
+                    format!(
+                        "service '{name}' does not exist in Synthesize yet; run sync-services first \
+                         (or use run, which does it)"
+                    ),
+                ));
+            }
+            [one, rest @ ..] => {
+                if !rest.is_empty() {
+                    tracing::warn!(
+                        "Synthesize has {} services named '{name}'; writing to the first ({}). \
+                         Delete the duplicates in Synthesize",
+                        matching.len(),
+                        one.id
+                    );
+                }
+                ids.insert(name.clone(), one.id.clone());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Refuses a run whose every count is 0 while Synthesize already has accounts: that is
+/// the signature of a misconfigured type name or an emptied PSA filter, and writing it
+/// would stop billing every customer at once.
+pub fn guard_all_zero(planned: &[PlannedCount], opts: WriteOptions) -> Result<()> {
+    let accounts_there = !planned.is_empty();
+    let all_zero = planned.iter().all(|p| p.count == 0);
+    if accounts_there && all_zero && !opts.allow_all_zero && !opts.dry_run {
+        return Err(Error::Guard(format!(
+            "every one of the {} counts would be 0, which would stop billing every account; \
+             check the type settings, then re-run with --allow-all-zero if that is really right",
+            planned.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes every planned count with bounded concurrency; every pair is attempted.
+pub async fn apply_counts(
+    synthesize: &Synthesize,
+    planned: Vec<PlannedCount>,
+    service_ids: &BTreeMap<String, String>,
+    opts: WriteOptions,
+    progress: &Progress,
+) -> Vec<CountRow> {
+    let row = |p: &PlannedCount, result: &'static str, message: Option<String>| CountRow {
+        account_id: p.account_id.clone(),
+        account_name: p.account_name.clone(),
+        service: p.service.clone(),
+        count: p.count,
+        result,
+        message,
+    };
+    if opts.dry_run {
+        return planned.iter().map(|p| row(p, "planned", None)).collect();
+    }
+    let bar = progress.writing(planned.len() as u64);
+    let rows: Vec<(usize, CountRow)> = futures_util::stream::iter(planned.into_iter().enumerate())
+        .map(|(i, p)| {
+            let bar = &bar;
+            async move {
+                let sku = &service_ids[&p.service];
+                let out = match synthesize.set_count(sku, &p.account_id, p.count).await {
+                    Ok(CountOutcome::Set) => row(&p, "set", None),
+                    Ok(CountOutcome::Unmapped(m)) => row(&p, "unmapped", Some(m)),
+                    Err(e) => {
+                        tracing::warn!(
+                            "count {} for account {} / {} failed: {e}",
+                            p.count,
+                            p.account_id,
+                            p.service
+                        );
+                        row(&p, "failed", Some(e.to_string()))
+                    }
+                };
+                bar.inc();
+                (i, out)
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    bar.finish();
+    let mut rows = rows;
+    rows.sort_by_key(|(i, _)| *i);
+    rows.into_iter().map(|(_, r)| r).collect()
+}
+
+pub fn summarize(rows: &[CountRow]) -> UsageSummary {
+    let mut s = UsageSummary::default();
+    for r in rows {
+        match r.result {
+            "set" => s.set += 1,
+            "unmapped" => s.unmapped += 1,
+            "failed" => s.failed += 1,
+            _ => s.planned += 1,
+        }
+    }
+    s
+}
+
+/// Plans and applies the accounts step from a tally.
+pub async fn accounts_step(
+    source: SourceKind,
+    synthesize: &Synthesize,
+    tally: &Tally,
+    dry_run: bool,
+) -> Result<(AccountsReport, Vec<Account>)> {
+    let existing = synthesize.accounts().await?;
+    let plan = plan::plan_accounts(tally, &existing);
+    let after = apply_accounts(synthesize, &plan, &existing, dry_run).await?;
+    Ok((
+        AccountsReport {
+            source,
+            dry_run,
+            read: ReadSummary::of(tally),
+            created: plan.create,
+            renamed: plan.rename,
+            unchanged: plan.unchanged,
+            requests: Requests::default(),
+        },
+        after,
+    ))
+}
+
+/// Plans and applies the usage step from a tally and the accounts in Synthesize.
+pub async fn usage_step(
+    source: SourceKind,
+    synthesize: &Synthesize,
+    tally: &Tally,
+    services: &[String],
+    accounts: &[Account],
+    opts: WriteOptions,
+    progress: &Progress,
+) -> Result<UsageReport> {
+    let ids = service_ids(synthesize, services, opts.dry_run).await?;
+    let planned = plan::plan_usage(tally, services, accounts);
+    guard_all_zero(&planned, opts)?;
+    let rows = apply_counts(synthesize, planned, &ids, opts, progress).await;
+    Ok(UsageReport {
+        source,
+        dry_run: opts.dry_run,
+        summary: summarize(&rows),
+        counts: rows,
+        read: ReadSummary::of(tally),
+        requests: Requests::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(count: u64) -> PlannedCount {
+        PlannedCount {
+            account_id: "1".into(),
+            account_name: "A".into(),
+            service: "S".into(),
+            count,
+        }
+    }
+
+    fn opts() -> WriteOptions {
+        WriteOptions {
+            dry_run: false,
+            allow_all_zero: false,
+            concurrency: 4,
+        }
+    }
+
+    #[test]
+    fn all_zero_guard() {
+        assert!(guard_all_zero(&[planned(0), planned(0)], opts()).is_err());
+        assert_eq!(
+            guard_all_zero(&[planned(0)], opts())
+                .unwrap_err()
+                .exit_code(),
+            4
+        );
+        assert!(guard_all_zero(&[planned(0), planned(1)], opts()).is_ok());
+        assert!(guard_all_zero(&[], opts()).is_ok(), "nothing to write");
+        let mut o = opts();
+        o.allow_all_zero = true;
+        assert!(guard_all_zero(&[planned(0)], o).is_ok());
+        let mut o = opts();
+        o.dry_run = true;
+        assert!(
+            guard_all_zero(&[planned(0)], o).is_ok(),
+            "a dry run shows it"
+        );
+    }
+}
