@@ -1,1 +1,0 @@
-//! Simulator module: connectwise (in progress).

@@ -1,0 +1,545 @@
+//! The authenticated `/apis/3.0/` endpoints: lists, counts, single gets and `/system/info`
+//! (apis.md §2.3–§2.5, §2.8).
+//!
+//! - Results are ordered by id unless `orderBy` (§2.4).
+//! - Navigable paging (the default): `pageSize` defaults to 25 and is silently capped at
+//!   1,000; `page` is 1-based; a page past the end is `[]` with 200. The `Link` header carries
+//!   `first` and `last` always, `prev`/`next` only when they exist (§2.4 [V:CWDG]). Its URLs
+//!   are absolute (scheme `http`, host from the request's `Host`), repeat the request's own
+//!   query parameters as sent (raw commas included), and put `page=N` **last**.
+//! - Forward-only paging (request header `pagination-type: forward-only`): `pageId` acts as
+//!   `id > pageId`, `page` is ignored, `orderBy` is a 400. `Link` is always present:
+//!   `<…&pageId=LASTID>; rel="next"` while more rows remain, and empty on the last page.
+//! - `fields` projects (`_info` left out unless listed); null properties are never sent.
+//! - A bad `conditions`, `childConditions`, `customFieldConditions`, `orderBy`, `fields`,
+//!   `page`, `pageSize` or `pageId` is a 400 with an `errors[]` entry, never ignored [I].
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::conditions::{self, Expr, FilterError, Scope};
+use super::schema::{self, Schema, Table};
+use super::tenant::CwTenant;
+use super::{ConnectWiseSim, VERSION_CODE, VERSION_NUMBER, json_response};
+
+/// An early answer (a 400) from request parsing; boxed to keep `Result`s small.
+type Fail = Box<Response>;
+
+const DEFAULT_PAGE_SIZE: i64 = 25;
+const MAX_PAGE_SIZE: i64 = 1_000;
+
+/// The tenant as JSON rows (nulls stripped, sorted by id), per table.
+pub(crate) struct Tables {
+    rows: [Vec<Value>; 5],
+}
+
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+fn id_of(v: &Value) -> i64 {
+    v.get("id").and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn to_rows<T: Serialize>(items: &[T]) -> Vec<Value> {
+    let mut rows: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
+            strip_nulls(&mut v);
+            v
+        })
+        .collect();
+    rows.sort_by_key(id_of);
+    rows
+}
+
+impl Tables {
+    pub(crate) fn build(t: &CwTenant) -> Self {
+        Self {
+            rows: [
+                to_rows(&t.companies),
+                to_rows(&t.contacts),
+                to_rows(&t.configurations),
+                to_rows(&t.contact_types),
+                to_rows(&t.configuration_types),
+            ],
+        }
+    }
+
+    fn rows(&self, t: Table) -> &[Value] {
+        &self.rows[t as usize]
+    }
+}
+
+/// An API route below `/apis/3.0/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    Info,
+    List(Table),
+    Count(Table),
+    Get(Table, i64),
+}
+
+impl Route {
+    /// Matches path segments, ignoring case. A non-numeric id does not match (404), as an
+    /// ASP.NET `{id:int}` route would not [I].
+    pub(crate) fn parse(rest: &[&str]) -> Option<Route> {
+        let lower: Vec<String> = rest.iter().map(|s| s.to_lowercase()).collect();
+        let segs: Vec<&str> = lower.iter().map(String::as_str).collect();
+        let (table, tail) = match segs.as_slice() {
+            ["system", "info"] => return Some(Route::Info),
+            ["company", "contacts", "types", tail @ ..] => (Table::ContactTypes, tail),
+            ["company", "configurations", "types", tail @ ..] => (Table::ConfigurationTypes, tail),
+            ["company", "companies", tail @ ..] => (Table::Companies, tail),
+            ["company", "contacts", tail @ ..] => (Table::Contacts, tail),
+            ["company", "configurations", tail @ ..] => (Table::Configurations, tail),
+            _ => return None,
+        };
+        match tail {
+            [] => Some(Route::List(table)),
+            ["count"] => Some(Route::Count(table)),
+            [id] => id.parse().ok().map(|id| Route::Get(table, id)),
+            _ => None,
+        }
+    }
+}
+
+/// The request's host (`Host` header, else the URI authority).
+pub(crate) fn host_of(req: &Request) -> String {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "127.0.0.1".into())
+}
+
+fn bad_request(
+    code: &str,
+    message: String,
+    resource: &str,
+    field: &str,
+    detail_code: &str,
+) -> Fail {
+    Box::new(json_response(
+        StatusCode::BAD_REQUEST,
+        json!({
+            "code": code,
+            "message": message,
+            "errors": [{"code": detail_code, "message": message, "resource": resource, "field": field}],
+        }),
+    ))
+}
+
+fn filter_error(schema: &Schema, param: &str, e: FilterError) -> Fail {
+    let field = e.field.clone().unwrap_or_else(|| param.to_string());
+    bad_request(
+        "InvalidFilter",
+        format!("{param}: {}", e.message),
+        schema.resource,
+        &field,
+        e.code,
+    )
+}
+
+/// Query parameters by lower-cased name (ASP.NET binds them ignoring case [I]); the first
+/// occurrence wins. Values are form-decoded, so a raw `+` is a space (apis.md §2.3 escaping).
+struct Params(HashMap<String, String>);
+
+impl Params {
+    fn from(req: &Request, schema: &Schema) -> Result<Self, Fail> {
+        let Query(pairs) =
+            Query::<Vec<(String, String)>>::try_from_uri(req.uri()).map_err(|e| {
+                bad_request(
+                    "InvalidObject",
+                    format!("The query string is invalid: {e}"),
+                    schema.resource,
+                    "query",
+                    "InvalidSyntax",
+                )
+            })?;
+        let mut map = HashMap::new();
+        for (k, v) in pairs {
+            map.entry(k.to_lowercase()).or_insert(v);
+        }
+        Ok(Params(map))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|s| !s.trim().is_empty())
+    }
+
+    fn int(&self, name: &str, display: &str, schema: &Schema) -> Result<Option<i64>, Fail> {
+        self.get(name)
+            .map(|s| {
+                s.trim().parse::<i64>().map_err(|_| {
+                    bad_request(
+                        "InvalidObject",
+                        format!("The value '{s}' is not valid for {display}."),
+                        schema.resource,
+                        display,
+                        "InvalidField",
+                    )
+                })
+            })
+            .transpose()
+    }
+}
+
+struct Filter {
+    exprs: Vec<Expr>,
+}
+
+impl Filter {
+    fn parse(params: &Params, schema: &Schema) -> Result<Self, Fail> {
+        let mut exprs = Vec::new();
+        for (name, display, scope) in [
+            ("conditions", "conditions", Scope::Conditions),
+            ("childconditions", "childConditions", Scope::Child),
+            (
+                "customfieldconditions",
+                "customFieldConditions",
+                Scope::CustomFields,
+            ),
+        ] {
+            if let Some(text) = params.get(name) {
+                match conditions::parse(text, schema, scope) {
+                    Ok(Some(e)) => exprs.push(e),
+                    Ok(None) => {}
+                    Err(e) => return Err(filter_error(schema, display, e)),
+                }
+            }
+        }
+        Ok(Self { exprs })
+    }
+
+    fn matches(&self, row: &Value) -> bool {
+        self.exprs.iter().all(|e| conditions::matches(e, row))
+    }
+}
+
+/// Makes `_info.*_href` values absolute under `base` (`http://host/<codebase>/apis/3.0`).
+fn absolute_hrefs(v: &mut Value, base: &str) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "_info" {
+                    if let Value::Object(info) = x {
+                        for (hk, hv) in info.iter_mut() {
+                            match hv {
+                                Value::String(s) if hk.ends_with("_href") && s.starts_with('/') => {
+                                    *s = format!("{base}{s}");
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                } else {
+                    absolute_hrefs(x, base);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| absolute_hrefs(x, base)),
+        _ => {}
+    }
+}
+
+fn render(row: &Value, fields: Option<&[Vec<String>]>, base: &str) -> Value {
+    let mut out = match fields {
+        Some(f) => schema::project(row, f),
+        None => row.clone(),
+    };
+    absolute_hrefs(&mut out, base);
+    out
+}
+
+/// The request URL without the query parameter `drop`, ready for `name=value` to be appended
+/// last: `http://host/path?a=1&b=2&` (or `…?` when nothing else remains).
+fn link_prefix(req: &Request, host: &str, drop: &str) -> String {
+    let kept: Vec<&str> = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|seg| !seg.is_empty())
+        .filter(|seg| {
+            !seg.split('=')
+                .next()
+                .unwrap_or("")
+                .eq_ignore_ascii_case(drop)
+        })
+        .collect();
+    let mut url = format!("http://{host}{}?", req.uri().path());
+    for seg in kept {
+        url.push_str(seg);
+        url.push('&');
+    }
+    url
+}
+
+pub(crate) fn handle(
+    sim: &ConnectWiseSim,
+    route: Route,
+    codebase: &str,
+    req: &Request,
+) -> Response {
+    let host = host_of(req);
+    let base = format!("http://{host}/{codebase}/apis/3.0");
+    match route {
+        Route::Info => json_response(StatusCode::OK, system_info(sim.is_cloud())),
+        Route::Count(t) => count(sim, t, req),
+        Route::Get(t, id) => get_one(sim, t, id, req, &base),
+        Route::List(t) => list(sim, t, req, &host, &base),
+    }
+}
+
+/// `GET /system/info` (apis.md §2.1, [V:pycw-model `Info`]).
+fn system_info(is_cloud: bool) -> Value {
+    json!({
+        "version": format!("v{VERSION_CODE}.{}", VERSION_NUMBER.rsplit('.').next().unwrap_or("0")),
+        "isCloud": is_cloud,
+        "serverTimeZone": "Eastern Standard Time",
+        "cloudRegion": if is_cloud { "NA" } else { "" },
+        "licenseBits": [
+            {"name": "ConnectWiseManage", "activeFlag": true},
+            {"name": "Agreements", "activeFlag": true},
+            {"name": "Configurations", "activeFlag": true},
+        ],
+    })
+}
+
+fn count(sim: &ConnectWiseSim, t: Table, req: &Request) -> Response {
+    let schema = t.schema();
+    let result = Params::from(req, schema).and_then(|p| Filter::parse(&p, schema));
+    let filter = match result {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let tables = sim.tables();
+    let n = tables.rows(t).iter().filter(|r| filter.matches(r)).count();
+    json_response(StatusCode::OK, json!({ "count": n }))
+}
+
+fn get_one(sim: &ConnectWiseSim, t: Table, id: i64, req: &Request, base: &str) -> Response {
+    let schema = t.schema();
+    let params = match Params::from(req, schema) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let fields = match params
+        .get("fields")
+        .map(|f| schema::parse_fields(f, schema))
+        .transpose()
+    {
+        Ok(f) => f,
+        Err(m) => {
+            return *bad_request(
+                "InvalidObject",
+                m,
+                schema.resource,
+                "fields",
+                "InvalidField",
+            );
+        }
+    };
+    let tables = sim.tables();
+    let rows = tables.rows(t);
+    match rows.binary_search_by_key(&id, id_of) {
+        Ok(i) => json_response(StatusCode::OK, render(&rows[i], fields.as_deref(), base)),
+        Err(_) => super::error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("{} with id {id} was not found.", schema.resource),
+        ),
+    }
+}
+
+fn list(sim: &ConnectWiseSim, t: Table, req: &Request, host: &str, base: &str) -> Response {
+    list_inner(sim, t, req, host, base).unwrap_or_else(|r| *r)
+}
+
+fn list_inner(
+    sim: &ConnectWiseSim,
+    t: Table,
+    req: &Request,
+    host: &str,
+    base: &str,
+) -> Result<Response, Fail> {
+    let schema = t.schema();
+    let params = Params::from(req, schema)?;
+    let filter = Filter::parse(&params, schema)?;
+    let bad = |param: &str, m: String| {
+        bad_request("InvalidObject", m, schema.resource, param, "InvalidField")
+    };
+    let fields = params
+        .get("fields")
+        .map(|f| schema::parse_fields(f, schema))
+        .transpose()
+        .map_err(|m| bad("fields", m))?;
+    let order = params
+        .get("orderby")
+        .map(|o| schema::parse_order(o, schema))
+        .transpose()
+        .map_err(|m| bad("orderBy", m))?;
+    let forward_only = req
+        .headers()
+        .get("pagination-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("forward-only"));
+    let page_size = match params.int("pagesize", "pageSize", schema)? {
+        Some(n) if n >= 1 => n.min(MAX_PAGE_SIZE),
+        _ => DEFAULT_PAGE_SIZE,
+    } as usize;
+
+    let tables = sim.tables();
+    let mut matched: Vec<&Value> = tables
+        .rows(t)
+        .iter()
+        .filter(|r| filter.matches(r))
+        .collect();
+
+    let (rows, link) = if forward_only {
+        if order.is_some() {
+            return Err(bad(
+                "orderBy",
+                "orderBy is not supported with forward-only pagination.".into(),
+            ));
+        }
+        let page_id = params.int("pageid", "pageId", schema)?.unwrap_or(0);
+        let start = matched.partition_point(|r| id_of(r) <= page_id);
+        let rows: Vec<&Value> = matched[start..].iter().take(page_size).copied().collect();
+        let more = start + rows.len() < matched.len();
+        let link = match rows.last() {
+            Some(last) if more => format!(
+                "<{}pageId={}>; rel=\"next\"",
+                link_prefix(req, host, "pageid"),
+                id_of(last)
+            ),
+            _ => String::new(),
+        };
+        (rows, link)
+    } else {
+        if let Some(order) = &order {
+            matched.sort_by(|a, b| {
+                order
+                    .iter()
+                    .map(|(f, desc)| {
+                        let o = schema::compare(
+                            schema::lookup(a, &f.json),
+                            schema::lookup(b, &f.json),
+                            f.kind,
+                        );
+                        if *desc { o.reverse() } else { o }
+                    })
+                    .find(|o| o.is_ne())
+                    .unwrap_or_else(|| id_of(a).cmp(&id_of(b)))
+            });
+        }
+        let page = params.int("page", "page", schema)?.unwrap_or(1).max(1) as usize;
+        let last = matched.len().div_ceil(page_size).max(1);
+        let start = (page - 1).saturating_mul(page_size);
+        let rows: Vec<&Value> = matched
+            .iter()
+            .skip(start)
+            .take(page_size)
+            .copied()
+            .collect();
+        let prefix = link_prefix(req, host, "page");
+        let mut links = vec![format!("<{prefix}page=1>; rel=\"first\"")];
+        if page > 1 {
+            links.push(format!("<{prefix}page={}>; rel=\"prev\"", page - 1));
+        }
+        if page < last {
+            links.push(format!("<{prefix}page={}>; rel=\"next\"", page + 1));
+        }
+        links.push(format!("<{prefix}page={last}>; rel=\"last\""));
+        (rows, links.join(", "))
+    };
+
+    let body: Vec<Value> = rows
+        .iter()
+        .map(|r| render(r, fields.as_deref(), base))
+        .collect();
+    let mut resp = json_response(StatusCode::OK, Value::Array(body));
+    if let Ok(v) = HeaderValue::from_str(&link) {
+        resp.headers_mut().insert(header::LINK, v);
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectwise::CwGenerateSpec;
+
+    /// Every JSON path the tenants serve is known to the schema (so `fields=` and conditions
+    /// can name it), and every schema field exists somewhere in the data.
+    #[test]
+    fn schema_matches_served_json() {
+        fn paths(v: &Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        if k == "_info" {
+                            continue;
+                        }
+                        let p = if prefix.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{prefix}/{k}")
+                        };
+                        out.insert(p.clone());
+                        paths(x, &p, out);
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| paths(x, prefix, out)),
+                _ => {}
+            }
+        }
+        let spec = CwGenerateSpec {
+            companies: 40,
+            contacts: 500,
+            configurations: 300,
+            seed: 1,
+        };
+        for tenant in [CwTenant::sample(), CwTenant::generate(&spec)] {
+            let tables = Tables::build(&tenant);
+            for t in [
+                Table::Companies,
+                Table::Contacts,
+                Table::Configurations,
+                Table::ContactTypes,
+                Table::ConfigurationTypes,
+            ] {
+                let schema = t.schema();
+                let mut seen = std::collections::BTreeSet::new();
+                for row in tables.rows(t) {
+                    paths(row, "", &mut seen);
+                }
+                for p in &seen {
+                    assert!(
+                        schema::parse_fields(p, schema).is_ok(),
+                        "{}: {p} is served but unknown to the schema",
+                        schema.resource
+                    );
+                }
+            }
+        }
+    }
+}
