@@ -42,53 +42,69 @@ pub async fn execute(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> 
     };
     let settings = Settings::load(env, cli.source, needs)?;
     match cli.verb {
-        Verb::Authenticate => authenticate(&settings, out).await,
+        Verb::Authenticate => out.emit(&authenticate(&settings).await?),
         Verb::SyncServices(w) => {
             let source = settings.source.expect("needs.source");
-            let report = sync_services(&settings, source, w).await?;
-            out.emit(&report);
-            Ok(())
+            out.emit(&sync_services(&settings, source, w).await?);
         }
-        Verb::UpdateStatus { status, write } => update_status(&settings, status, write, out).await,
-        Verb::SyncAccounts(w) => {
-            let mut source = AnySource::new(&settings)?;
-            let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
-            let tally = sync::read(&mut source, progress).await?;
-            let (mut report, _) =
-                sync::accounts_step(source.kind(), &synthesize, &tally, w.dry_run).await?;
-            report.requests = requests(&source, &synthesize);
-            out.emit(&report);
-            Ok(())
+        Verb::UpdateStatus { status, write } => {
+            out.emit(&update_status(&settings, status, write).await?)
         }
+        Verb::SyncAccounts(w) => out.emit(&sync_accounts(&settings, w, progress).await?),
         Verb::SyncUsage(u) => {
-            let mut source = AnySource::new(&settings)?;
-            let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
-            let tally = sync::read(&mut source, progress).await?;
-            let accounts = synthesize.accounts().await?;
-            let services = settings.service_names(source.kind());
-            let mut report = sync::usage_step(
-                source.kind(),
-                &synthesize,
-                &tally,
-                &services,
-                &accounts,
-                write_options(&settings, u),
-                progress,
-            )
-            .await?;
-            report.requests = requests(&source, &synthesize);
+            let report = sync_usage(&settings, u, progress).await?;
             out.emit(&report);
-            fail_on_failed_writes(report.failed(), report.counts.len())
+            return fail_on_failed_writes(report.failed(), report.counts.len());
         }
         Verb::Run(u) => {
             let report = run(&settings, u, progress).await?;
             out.emit(&report);
-            fail_on_failed_writes(report.usage.failed(), report.usage.counts.len())
+            return fail_on_failed_writes(report.usage.failed(), report.usage.counts.len());
         }
-        Verb::Demo | Verb::Sandbox(_) => Err(Error::Usage(
-            "demo and sandbox are not built yet in this version".into(),
-        )),
+        Verb::Demo => crate::sandbox::demo(out, progress).await?,
+        Verb::Sandbox(args) => crate::sandbox::serve(&args, out).await?,
     }
+    Ok(())
+}
+
+/// `sync-accounts`.
+pub async fn sync_accounts(
+    settings: &Settings,
+    w: WriteArgs,
+    progress: &Progress,
+) -> Result<sync::AccountsReport> {
+    let mut source = AnySource::new(settings)?;
+    let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
+    let tally = sync::read(&mut source, progress).await?;
+    let (mut report, _) =
+        sync::accounts_step(source.kind(), &synthesize, &tally, w.dry_run).await?;
+    report.requests = requests(&source, &synthesize);
+    Ok(report)
+}
+
+/// `sync-usage`.
+pub async fn sync_usage(
+    settings: &Settings,
+    u: UsageArgs,
+    progress: &Progress,
+) -> Result<sync::UsageReport> {
+    let mut source = AnySource::new(settings)?;
+    let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
+    let tally = sync::read(&mut source, progress).await?;
+    let accounts = synthesize.accounts().await?;
+    let services = settings.service_names(source.kind());
+    let mut report = sync::usage_step(
+        source.kind(),
+        &synthesize,
+        &tally,
+        &services,
+        &accounts,
+        write_options(settings, u),
+        progress,
+    )
+    .await?;
+    report.requests = requests(&source, &synthesize);
+    Ok(report)
 }
 
 /// The output format: `--output` wins over `SYNC_OUTPUT`.
@@ -107,38 +123,42 @@ pub fn output_format(cli: &Cli, env: &Env) -> Result<OutputFormat> {
 }
 
 #[derive(Debug, Serialize)]
-struct AuthReport {
-    synthesize: SynthesizeIdentity,
+pub struct AuthReport {
+    pub synthesize: SynthesizeIdentity,
     #[serde(skip_serializing_if = "Option::is_none")]
-    psa: Option<PsaIdentity>,
+    pub psa: Option<PsaIdentity>,
 }
 
 #[derive(Debug, Serialize)]
-struct PsaIdentity {
-    source: SourceKind,
-    connected_as: String,
+pub struct PsaIdentity {
+    pub source: SourceKind,
+    pub connected_as: String,
 }
 
 #[derive(Debug, Serialize)]
-struct SynthesizeIdentity {
-    organization: String,
-    vendor: String,
-    integration_status: String,
+pub struct SynthesizeIdentity {
+    pub organization: String,
+    pub vendor: String,
+    pub integration_status: String,
 }
 
 impl Render for AuthReport {
     fn text(&self) -> String {
-        format!(
+        let mut s = format!(
             "Synthesize: connected to {} as vendor {} (integration status: {})\n",
             self.synthesize.organization,
             self.synthesize.vendor,
             self.synthesize.integration_status
-        )
+        );
+        if let Some(psa) = &self.psa {
+            s.push_str(&format!("{}: {}\n", psa.source, psa.connected_as));
+        }
+        s
     }
 }
 
 /// Checks Gradient, then the PSA of the source when one is chosen.
-async fn authenticate(settings: &Settings, out: &Output) -> Result<()> {
+pub async fn authenticate(settings: &Settings) -> Result<AuthReport> {
     let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
     let org = synthesize.organization().await?;
     let psa = match settings.source {
@@ -151,15 +171,14 @@ async fn authenticate(settings: &Settings, out: &Output) -> Result<()> {
             })
         }
     };
-    out.emit(&AuthReport {
+    Ok(AuthReport {
         synthesize: SynthesizeIdentity {
             organization: org.name,
             vendor: org.vendor_name,
             integration_status: org.status,
         },
         psa,
-    });
-    Ok(())
+    })
 }
 
 /// `run`: accounts, services, usage, from a single read of the PSA.
@@ -371,10 +390,10 @@ fn service_description(source: SourceKind, name: &str) -> String {
 }
 
 #[derive(Debug, Serialize)]
-struct StatusReport {
-    status: IntegrationStatus,
-    dry_run: bool,
-    requests: Requests,
+pub struct StatusReport {
+    pub status: IntegrationStatus,
+    pub dry_run: bool,
+    pub requests: Requests,
 }
 
 impl Render for StatusReport {
@@ -390,23 +409,21 @@ impl Render for StatusReport {
     }
 }
 
-async fn update_status(
+pub async fn update_status(
     settings: &Settings,
     status: IntegrationStatus,
     w: WriteArgs,
-    out: &Output,
-) -> Result<()> {
+) -> Result<StatusReport> {
     let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
     if !w.dry_run {
         synthesize.update_status(status).await?;
     }
-    out.emit(&StatusReport {
+    Ok(StatusReport {
         status,
         dry_run: w.dry_run,
         requests: Requests {
             psa: 0,
             gradient: synthesize.request_count(),
         },
-    });
-    Ok(())
+    })
 }

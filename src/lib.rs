@@ -22,6 +22,7 @@ pub mod names;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod sandbox;
 pub mod secret;
 pub mod settings;
 pub mod source;

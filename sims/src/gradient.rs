@@ -97,6 +97,9 @@ struct State0 {
     rate_limit: usize,
     window: VecDeque<Instant>,
     next_object_id: u64,
+    /// Sandbox mode: the partner maps new accounts and services as soon as they exist,
+    /// except these account ids (so the sandbox shows unmapped pairs too).
+    auto_map: Option<BTreeSet<String>>,
 }
 
 /// A running-state handle; clone it freely.
@@ -126,6 +129,7 @@ impl GradientSim {
                 rate_limit: DEFAULT_RATE_LIMIT,
                 window: VecDeque::new(),
                 next_object_id: 0x65a0_0000,
+                auto_map: None,
             })),
             faults: Faults::default(),
             log: RequestLog::default(),
@@ -186,6 +190,12 @@ impl GradientSim {
         f(s.partners.get_mut(&key).expect("default partner exists"));
     }
 
+    /// Changes one partner's state, by partner key. Panics on an unknown key (a test bug).
+    pub fn update_partner_by_key(&self, partner_key: &str, f: impl FnOnce(&mut Partner)) {
+        let mut s = lock(&self.state);
+        f(s.partners.get_mut(partner_key).expect("known partner key"));
+    }
+
     /// The partner maps these accounts in the Synthesize UI.
     pub fn map_accounts<I: IntoIterator<Item = S>, S: Into<String>>(&self, ids: I) {
         self.update_partner(|p| p.mapped_accounts.extend(ids.into_iter().map(Into::into)));
@@ -202,6 +212,12 @@ impl GradientSim {
     /// The partner maps every service that exists now.
     pub fn map_all_services(&self) {
         self.update_partner(|p| p.mapped_services = p.skus.iter().map(|s| s.id.clone()).collect());
+    }
+
+    /// Sandbox mode: every partner maps each new account and service at once, except the
+    /// accounts listed (they stay unmapped, as a real partner may leave some).
+    pub fn set_auto_map<I: IntoIterator<Item = S>, S: Into<String>>(&self, except_accounts: I) {
+        lock(&self.state).auto_map = Some(except_accounts.into_iter().map(Into::into).collect());
     }
 
     /// Every count call in order (accepted, unmapped and rejected).
@@ -340,6 +356,7 @@ fn with_partner<T>(
     let info = State0Info {
         vendor_name: s.vendor_name.clone(),
         vendor_id: s.vendor_id.clone(),
+        auto_map: s.auto_map.clone(),
     };
     let p = s
         .partners
@@ -351,6 +368,7 @@ fn with_partner<T>(
 struct State0Info {
     vendor_name: String,
     vendor_id: String,
+    auto_map: Option<BTreeSet<String>>,
 }
 
 fn sku_json(s: &SimSku) -> Value {
@@ -463,7 +481,7 @@ async fn post_accounts(
             description: description.to_string(),
         });
     }
-    with_partner(&sim, &k, |p, _| {
+    with_partner(&sim, &k, |p, info| {
         if parsed.iter().any(|a| p.accounts.contains_key(&a.id)) {
             return nest_error(
                 StatusCode::CONFLICT,
@@ -475,6 +493,13 @@ async fn post_accounts(
             .map(|a| json!({"id": a.id, "name": a.name, "description": a.description}))
             .collect();
         for a in parsed {
+            if info
+                .auto_map
+                .as_ref()
+                .is_some_and(|except| !except.contains(&a.id))
+            {
+                p.mapped_accounts.insert(a.id.clone());
+            }
             p.accounts.insert(a.id.clone(), a);
         }
         (StatusCode::CREATED, axum::Json(Value::Array(out))).into_response()
@@ -544,6 +569,9 @@ async fn post_service(
     };
     // The real API does not deduplicate by name (apis.md §1.3): neither do we.
     let vendor = with_partner(&sim, &k, |p, info| {
+        if info.auto_map.is_some() {
+            p.mapped_services.insert(sku.id.clone());
+        }
         p.skus.push(sku);
         vendor_json(p, info)
     });

@@ -1,1 +1,0 @@
-//! Simulator module: autotask (in progress).

@@ -1,0 +1,583 @@
+//! The Autotask REST v1.0 client (apis.md §3): credentials, zone discovery, the first-call
+//! auth check, and paged queries, all on the shared HTTP layer ([`crate::http`]).
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{Error, Result, Side};
+use crate::http::{ApiClient, HttpError, Request, Response, header};
+use crate::settings::{AutotaskSettings, HttpSettings};
+
+use super::query::{Filter, Query};
+
+/// Lower-cased fragments of the `errors` of a 500 that says the request itself is wrong
+/// (a bad username or integration code, an unknown field, a bad value, a refused cursor).
+/// Autotask answers those with the same 500 as a passing fault, so the message decides:
+/// sending the same request again cannot help, and each try counts against the tenant's
+/// hourly threshold.
+const INVALID_REQUEST_HINTS: &[&str] = &[
+    "username",
+    "user name",
+    "integrationcode",
+    "integration code",
+    "credential",
+    "unauthorized",
+    "not authorized",
+    "permission",
+    "locked",
+    "invalid",
+    "not valid",
+    "required",
+    "unable to find",
+    "unable to convert",
+    "unable to parse",
+    "must be",
+    "could not be determined",
+    "does not belong",
+    "does not exist",
+];
+
+/// The retry rule of the Autotask API: 429 and 5xx, except a 500 whose `errors` say the
+/// request is invalid (see [`INVALID_REQUEST_HINTS`]).
+pub fn transient(status: StatusCode, body: &[u8]) -> bool {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return true;
+    }
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        return !says_request_is_invalid(&String::from_utf8_lossy(body));
+    }
+    status.is_server_error()
+}
+
+fn says_request_is_invalid(body: &str) -> bool {
+    error_messages(body).is_some_and(|m| {
+        let m = m.to_lowercase();
+        INVALID_REQUEST_HINTS.iter().any(|hint| m.contains(hint))
+    })
+}
+
+/// The messages of an Autotask error body `{"errors": [...]}`, joined; elements may be
+/// strings or objects (apis.md §3.6). None when the body has no such list.
+pub fn error_messages(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let errors = v
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("errors"))?
+        .1
+        .as_array()?;
+    let messages: Vec<String> = errors
+        .iter()
+        .map(|e| match e {
+            Value::String(s) => s.clone(),
+            Value::Object(o) => o
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| e.to_string()),
+            other => other.to_string(),
+        })
+        .collect();
+    (!messages.is_empty()).then(|| messages.join("; "))
+}
+
+/// `GET V1.0/ThresholdInformation` (apis.md §3.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct ThresholdInfo {
+    /// Requests allowed per timeframe (10,000), shared by every integration of the tenant.
+    #[serde(
+        rename = "externalRequestThreshold",
+        alias = "ExternalRequestThreshold"
+    )]
+    pub limit: u64,
+    /// Minutes (60).
+    #[serde(
+        rename = "requestThresholdTimeframe",
+        alias = "RequestThresholdTimeframe",
+        default
+    )]
+    pub timeframe_minutes: u64,
+    /// Requests counted in the current timeframe, this call included.
+    #[serde(
+        rename = "currentTimeframeRequestCount",
+        alias = "CurrentTimeframeRequestCount"
+    )]
+    pub used: u64,
+}
+
+impl ThresholdInfo {
+    /// The share of the threshold used, in percent.
+    pub fn percent_used(&self) -> f64 {
+        if self.limit == 0 {
+            100.0
+        } else {
+            self.used as f64 * 100.0 / self.limit as f64
+        }
+    }
+}
+
+/// Rows that carry an id. Query pages must come sorted by id (apis.md §3.4: keyset paging
+/// over id); the reader checks it, so a server that repeats a page cannot make us count
+/// an item twice.
+pub trait HasId {
+    fn id(&self) -> i64;
+}
+
+#[derive(Deserialize)]
+struct PageBody<T> {
+    #[serde(alias = "Items")]
+    items: Vec<T>,
+    #[serde(rename = "pageDetails", alias = "PageDetails")]
+    page_details: PageDetails,
+}
+
+#[derive(Deserialize)]
+struct PageDetails {
+    #[serde(default, alias = "Count")]
+    count: Option<u64>,
+    #[serde(rename = "nextPageUrl", alias = "NextPageUrl", default)]
+    next_page_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CountBody {
+    #[serde(rename = "queryCount", alias = "QueryCount")]
+    query_count: u64,
+}
+
+#[derive(Deserialize)]
+struct ZoneInformation {
+    #[serde(alias = "Url", alias = "URL")]
+    url: String,
+}
+
+/// Where the zone URL came from, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ZoneOrigin {
+    Setting,
+    Discovered,
+}
+
+/// One Autotask API user on one zone. Requests are sent one at a time (the API allows 3
+/// concurrent threads per endpoint per integration, and every request counts against the
+/// tenant's hourly threshold).
+pub struct AutotaskClient {
+    api: ApiClient,
+    /// `ApiIntegrationCode`, `UserName`, `Secret` (secret values marked sensitive).
+    auth: HeaderMap,
+    username: String,
+    discovery_url: Url,
+    /// The zone URL (ends in `/`): set, or discovered once and kept for the run.
+    zone: Option<(Url, ZoneOrigin)>,
+    /// Whether an authenticated call has succeeded. Until one has, a 500 carrying
+    /// `errors` means a wrong username or integration code (apis.md §3.2).
+    verified: bool,
+}
+
+impl AutotaskClient {
+    pub fn new(settings: &AutotaskSettings, http: &HttpSettings) -> Result<Self> {
+        let mut auth = HeaderMap::new();
+        for (name, value, variable) in [
+            (
+                "apiintegrationcode",
+                settings.integration_code.expose(),
+                "AUTOTASK_INTEGRATION_CODE",
+            ),
+            ("username", settings.username.as_str(), "AUTOTASK_USERNAME"),
+            ("secret", settings.secret.expose(), "AUTOTASK_SECRET"),
+        ] {
+            let (k, v) = header(name, value).map_err(|_| {
+                Error::setting(
+                    variable,
+                    "holds characters that cannot be sent in an HTTP header; paste it again exactly as Autotask shows it",
+                )
+            })?;
+            auth.insert(k, v);
+        }
+        auth.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let mut defaults = HeaderMap::new();
+        defaults.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        Ok(Self {
+            api: ApiClient::new(Side::Autotask, http, defaults).with_transient_check(transient),
+            auth,
+            username: settings.username.clone(),
+            discovery_url: settings.discovery_url.clone(),
+            zone: settings.base_url.clone().map(|u| (u, ZoneOrigin::Setting)),
+            verified: false,
+        })
+    }
+
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// Requests sent so far (zone discovery included), retries included.
+    pub fn request_count(&self) -> u64 {
+        self.api.request_count()
+    }
+
+    /// The zone URL, discovered on first use when `AUTOTASK_BASE_URL` is unset.
+    pub async fn zone(&mut self) -> Result<Url> {
+        if let Some((url, _)) = &self.zone {
+            return Ok(url.clone());
+        }
+        let url = self.discover_zone().await?;
+        tracing::info!("Autotask zone of {}: {url}", self.username);
+        self.zone = Some((url.clone(), ZoneOrigin::Discovered));
+        Ok(url)
+    }
+
+    /// `GET <discovery>V1.0/zoneInformation?user=<username>` (apis.md §3.1). Sent without
+    /// credentials: the call needs none, and the discovery host is not the zone.
+    async fn discover_zone(&self) -> Result<Url> {
+        let mut url = self
+            .discovery_url
+            .join("V1.0/zoneInformation")
+            .map_err(|e| {
+                Error::setting(
+                    "AUTOTASK_DISCOVERY_URL",
+                    format!("cannot build the zone discovery URL ({e})"),
+                )
+            })?;
+        url.query_pairs_mut().append_pair("user", &self.username);
+        let resp = match self.api.send(Request::get(url)).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                let unknown_user = match e.status() {
+                    Some(s) if s.is_client_error() => true,
+                    Some(StatusCode::INTERNAL_SERVER_ERROR) => {
+                        matches!(&e, HttpError::Status { body, .. } if error_messages(body).is_some())
+                    }
+                    _ => false,
+                };
+                if unknown_user {
+                    return Err(Error::Auth {
+                        side: Side::Autotask,
+                        detail: format!(
+                            "zone discovery at {} knows no API user '{}': {}",
+                            self.discovery_url,
+                            self.username,
+                            e.describe()
+                        ),
+                        hint: "check AUTOTASK_USERNAME: it must be the username of the API user \
+                               (an e-mail address, e.g. api@example.com); or set AUTOTASK_BASE_URL \
+                               to your zone URL, e.g. https://webservices5.autotask.net/ATServicesRest/"
+                            .into(),
+                    });
+                }
+                return Err(Error::api(
+                    Side::Autotask,
+                    format!(
+                        "zone discovery at {} failed: {}; set AUTOTASK_BASE_URL to your zone URL to skip it",
+                        self.discovery_url,
+                        e.describe()
+                    ),
+                ));
+            }
+        };
+        let zone: ZoneInformation = decode("zone discovery (zoneInformation)", &resp)?;
+        let mut url = Url::parse(zone.url.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                Error::api(
+                    Side::Autotask,
+                    format!(
+                        "zone discovery answered a zone URL that is not one: '{}'; set AUTOTASK_BASE_URL",
+                        zone.url
+                    ),
+                )
+            })?;
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(url)
+    }
+
+    /// `GET V1.0/ThresholdInformation`: the cheapest authenticated call, so it is the
+    /// first of a run and doubles as the credential check.
+    pub async fn threshold(&mut self) -> Result<ThresholdInfo> {
+        let url = self.url("V1.0/ThresholdInformation").await?;
+        let resp = self
+            .send(
+                "checking the API threshold (ThresholdInformation)",
+                Request::get(url),
+            )
+            .await?;
+        decode("ThresholdInformation", &resp)
+    }
+
+    /// `POST V1.0/{entity}/query/count` → `queryCount`.
+    pub async fn count(&mut self, entity: &str, filter: Vec<Filter>) -> Result<u64> {
+        let url = self.url(&format!("V1.0/{entity}/query/count")).await?;
+        let body = Query::new(&["id"], filter);
+        let req = Request::new(reqwest::Method::POST, url)
+            .json(&body)
+            .idempotent(true);
+        let resp = self.send(&format!("counting {entity}"), req).await?;
+        let count: CountBody = decode(&format!("{entity} count"), &resp)?;
+        Ok(count.query_count)
+    }
+
+    /// Runs `query` on `entity` and hands each page to `on_page` before asking for the
+    /// next, so the caller folds as it goes. Follows `pageDetails.nextPageUrl` as an opaque
+    /// URL with the same method (POST) and body until it is null (apis.md §3.4). Any page
+    /// that fails after its retries fails the whole read. Returns the pages read.
+    pub async fn query<T, F>(&mut self, entity: &str, query: &Query, mut on_page: F) -> Result<u64>
+    where
+        T: DeserializeOwned + HasId,
+        F: FnMut(Vec<T>) -> Result<()>,
+    {
+        let zone = self.zone().await?;
+        let mut url = self.url(&format!("V1.0/{entity}/query")).await?;
+        let what = format!("reading {entity}");
+        let mut pages: u64 = 0;
+        let mut last_id: Option<i64> = None;
+        loop {
+            let req = Request::new(reqwest::Method::POST, url.clone())
+                .json(query)
+                .idempotent(true);
+            let resp = self
+                .send(&format!("{what} (page {})", pages + 1), req)
+                .await?;
+            let page: PageBody<T> = decode(&format!("{entity} page {}", pages + 1), &resp)?;
+            pages += 1;
+            if let Some(count) = page.page_details.count
+                && count != page.items.len() as u64
+            {
+                return Err(Error::api(
+                    Side::Autotask,
+                    format!(
+                        "{what}: page {pages} says it holds {count} items but carries {}; not trusting a partial read",
+                        page.items.len()
+                    ),
+                ));
+            }
+            for item in &page.items {
+                let id = item.id();
+                if last_id.is_some_and(|last| id <= last) {
+                    return Err(Error::api(
+                        Side::Autotask,
+                        format!(
+                            "{what}: page {pages} repeats or reorders ids (id {id} after {}); \
+                             not trusting the paging, nothing was counted",
+                            last_id.unwrap_or_default()
+                        ),
+                    ));
+                }
+                last_id = Some(id);
+            }
+            on_page(page.items)?;
+            let Some(next) = page
+                .page_details
+                .next_page_url
+                .filter(|u| !u.trim().is_empty())
+            else {
+                return Ok(pages);
+            };
+            let next = Url::parse(next.trim()).map_err(|e| {
+                Error::api(
+                    Side::Autotask,
+                    format!("{what}: page {pages} gave a next page URL that is not a URL ({e})"),
+                )
+            })?;
+            // The next request carries the secret: send it only where the zone is.
+            if !same_origin(&next, &zone) {
+                return Err(Error::api(
+                    Side::Autotask,
+                    format!(
+                        "{what}: the next page URL points at {}, not at the zone {}; refusing to send the credentials there",
+                        origin(&next),
+                        origin(&zone)
+                    ),
+                ));
+            }
+            if next == url {
+                return Err(Error::api(
+                    Side::Autotask,
+                    format!("{what}: page {pages} points to itself as the next page"),
+                ));
+            }
+            url = next;
+        }
+    }
+
+    async fn url(&mut self, path: &str) -> Result<Url> {
+        let zone = self.zone().await?;
+        zone.join(path).map_err(|e| {
+            Error::api(
+                Side::Autotask,
+                format!("cannot build the URL of {path} on the zone {zone} ({e})"),
+            )
+        })
+    }
+
+    /// Sends an authenticated request; classifies a failure.
+    async fn send(&mut self, what: &str, mut req: Request) -> Result<Response> {
+        for (k, v) in &self.auth {
+            if !req.headers.contains_key(k) {
+                req.headers.insert(k.clone(), v.clone());
+            }
+        }
+        match self.api.send(req).await {
+            Ok(resp) => {
+                self.verified = true;
+                Ok(resp)
+            }
+            Err(e) => Err(self.classify(what, e)),
+        }
+    }
+
+    /// Turns a failed request into the run's error. 401 is always an auth failure; on the
+    /// first authenticated call of the run, so is a 403 and a 500 carrying `errors`
+    /// (Autotask's answer to a wrong username or integration code, apis.md §3.2).
+    fn classify(&self, what: &str, e: HttpError) -> Error {
+        let status = e.status();
+        let refused = match status {
+            Some(StatusCode::UNAUTHORIZED) => true,
+            Some(StatusCode::FORBIDDEN) => !self.verified,
+            Some(StatusCode::INTERNAL_SERVER_ERROR) => {
+                !self.verified
+                    && matches!(&e, HttpError::Status { body, .. } if error_messages(body).is_some())
+            }
+            _ => false,
+        };
+        if refused {
+            return Error::Auth {
+                side: Side::Autotask,
+                detail: format!("{} while {what}", e.describe()),
+                hint: self.auth_hint(),
+            };
+        }
+        if status == Some(StatusCode::TOO_MANY_REQUESTS) {
+            return Error::api(
+                Side::Autotask,
+                format!(
+                    "{what}: {}; the tenant's hourly request threshold (shared by all its integrations) \
+                     may be used up, or another integration is using its threads; try again later",
+                    e.describe()
+                ),
+            );
+        }
+        Error::api(Side::Autotask, format!("{what}: {}", e.describe()))
+    }
+
+    fn auth_hint(&self) -> String {
+        let zone = match &self.zone {
+            Some((url, ZoneOrigin::Discovered)) => {
+                format!("the zone {url} was found by zone discovery for AUTOTASK_USERNAME")
+            }
+            Some((url, ZoneOrigin::Setting)) => format!(
+                "the zone {url} comes from AUTOTASK_BASE_URL: it must be this user's zone \
+                 (unset it to use zone discovery)"
+            ),
+            None => "the zone was not known yet".to_string(),
+        };
+        format!(
+            "check AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE (the API user's \
+             API Tracking Identifier); Autotask answers 401 to a wrong secret and 500 to a wrong \
+             username or integration code; {zone}"
+        )
+    }
+}
+
+fn decode<T: DeserializeOwned>(what: &str, resp: &Response) -> Result<T> {
+    resp.json::<T>()
+        .map_err(|m| Error::api(Side::Autotask, format!("{what}: {m}")))
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme().eq_ignore_ascii_case(b.scheme())
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+fn origin(u: &Url) -> String {
+    match u.port() {
+        Some(p) => format!("{}://{}:{p}", u.scheme(), u.host_str().unwrap_or("?")),
+        None => format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(messages: &str) -> Vec<u8> {
+        format!(r#"{{"errors":[{messages}]}}"#).into_bytes()
+    }
+
+    #[test]
+    fn passing_faults_are_retried_and_invalid_requests_are_not() {
+        let e500 = StatusCode::INTERNAL_SERVER_ERROR;
+        assert!(transient(StatusCode::TOO_MANY_REQUESTS, b""));
+        assert!(transient(StatusCode::BAD_GATEWAY, b"<html>"));
+        assert!(transient(StatusCode::SERVICE_UNAVAILABLE, b""));
+        assert!(transient(e500, b""));
+        assert!(transient(e500, b"<html>oops</html>"));
+        assert!(transient(e500, &body(r#""An unexpected error occurred""#)));
+        for invalid in [
+            r#""IntegrationCode is invalid.""#,
+            r#""The UserName is not a valid API user.""#,
+            r#""Unable to find projectID in the TimeEntry Entity.""#,
+            r#""maxCountOfRecordsToReturn must be between 1 and 500""#,
+            r#""Zone information could not be determined""#,
+            r#"{"message":"A filter is required"}"#,
+        ] {
+            assert!(!transient(e500, &body(invalid)), "{invalid}");
+        }
+        assert!(!transient(
+            StatusCode::UNAUTHORIZED,
+            &body(r#""Unauthorized""#)
+        ));
+        assert!(!transient(StatusCode::METHOD_NOT_ALLOWED, b""));
+    }
+
+    #[test]
+    fn error_messages_accept_strings_and_objects() {
+        assert_eq!(
+            error_messages(r#"{"errors":["a","b"]}"#).as_deref(),
+            Some("a; b")
+        );
+        assert_eq!(
+            error_messages(r#"{"Errors":[{"message":"m","code":1}]}"#).as_deref(),
+            Some("m")
+        );
+        assert_eq!(error_messages(r#"{"errors":[]}"#), None);
+        assert_eq!(error_messages(r#"{"Message":"x"}"#), None);
+        assert_eq!(error_messages("not json"), None);
+    }
+
+    #[test]
+    fn threshold_reads_camel_and_pascal_case() {
+        let camel: ThresholdInfo = serde_json::from_str(
+            r#"{"externalRequestThreshold":10000,"requestThresholdTimeframe":60,"currentTimeframeRequestCount":2500}"#,
+        )
+        .unwrap();
+        let pascal: ThresholdInfo = serde_json::from_str(
+            r#"{"ExternalRequestThreshold":10000,"RequestThresholdTimeframe":60,"CurrentTimeframeRequestCount":2500}"#,
+        )
+        .unwrap();
+        assert_eq!(camel, pascal);
+        assert_eq!(camel.percent_used(), 25.0);
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let zone = Url::parse("https://webservices5.autotask.net/ATServicesRest/").unwrap();
+        let next = Url::parse(
+            "https://WebServices5.autotask.net:443/atservicesrest/V1.0/X/query/next?paging=1",
+        )
+        .unwrap();
+        assert!(same_origin(&next, &zone));
+        let other = Url::parse("https://evil.example/ATServicesRest/V1.0/X/query/next").unwrap();
+        assert!(!same_origin(&other, &zone));
+        let http = Url::parse("http://webservices5.autotask.net/ATServicesRest/").unwrap();
+        assert!(!same_origin(&http, &zone));
+    }
+}

@@ -1,0 +1,357 @@
+//! Autotask PSA source (apis.md §3): active configuration items, counted per company by
+//! the service their type belongs to (`AUTOTASK_SERVICES`, contract §3).
+//!
+//! A read costs few requests, because the tenant's 10,000 requests an hour are shared by
+//! every integration it has:
+//! 1. `ThresholdInformation`: the credential check (first call), and the share used;
+//! 2. `ConfigurationItemTypes`: id → name, to resolve the services to type ids;
+//! 3. `ConfigurationItems` that are active and of a counted type, 500 a page, each page
+//!    folded into the tally before the next is asked for;
+//! 4. one `query/count` of the active items whose type is missing or unknown, reported as
+//!    not counted;
+//! 5. `Companies` names, only of companies with counted items, 500 ids a request.
+//!
+//! The server-side filters only save requests: every item read is still folded through
+//! [`AutotaskRule`] with its own `isActive` and type, so a filter the API ignored could not
+//! make it count what the rules exclude.
+
+pub mod client;
+pub mod query;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::names::normalize;
+use crate::plan::{AutotaskRule, Skip, Tally};
+use crate::progress::Progress;
+use crate::settings::{AutotaskService, Settings, TypeSelection};
+use crate::source::Source;
+
+use client::{AutotaskClient, HasId, ThresholdInfo};
+use query::{Filter, MAX_IN_VALUES, Query};
+
+const CONFIGURATION_ITEMS: &str = "ConfigurationItems";
+const CONFIGURATION_ITEM_TYPES: &str = "ConfigurationItemTypes";
+const COMPANIES: &str = "Companies";
+
+/// Above this share of the hourly threshold, Autotask slows every call down and other
+/// integrations of the tenant get close to refusals (apis.md §3.7).
+const THRESHOLD_WARN_PERCENT: f64 = 50.0;
+
+/// Reads Autotask configuration items and folds them per company.
+pub struct AutotaskSource {
+    client: AutotaskClient,
+    services: Vec<AutotaskService>,
+    rule: AutotaskRule,
+}
+
+impl AutotaskSource {
+    pub fn new(settings: &Settings) -> Result<Self> {
+        let at = settings.autotask.as_ref().ok_or_else(|| {
+            Error::setting(
+                "AUTOTASK_USERNAME",
+                "the Autotask settings were not loaded; set AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE",
+            )
+        })?;
+        Ok(Self {
+            client: AutotaskClient::new(at, &settings.http)?,
+            services: settings.autotask_services.clone(),
+            rule: AutotaskRule::new(&settings.autotask_services),
+        })
+    }
+
+    /// The first call of a run: checks the credentials and reports the threshold share.
+    async fn check_threshold(&mut self) -> Result<ThresholdInfo> {
+        let t = self.client.threshold().await?;
+        let message = format!(
+            "Autotask API threshold: {} of {} requests used in the last {} minutes ({:.1}%), shared by every integration of the tenant",
+            t.used,
+            t.limit,
+            if t.timeframe_minutes == 0 {
+                60
+            } else {
+                t.timeframe_minutes
+            },
+            t.percent_used()
+        );
+        if t.percent_used() > THRESHOLD_WARN_PERCENT {
+            tracing::warn!("{message}; above half of it Autotask slows every call down");
+        } else {
+            tracing::info!("{message}");
+        }
+        Ok(t)
+    }
+
+    /// Reads the type list and resolves which type ids count, warning about type names the
+    /// settings mention and the tenant lacks. Returns (id → name, counted ids).
+    async fn resolve_types(&mut self) -> Result<(BTreeMap<i64, String>, Vec<i64>)> {
+        let mut types: BTreeMap<i64, String> = BTreeMap::new();
+        let q = Query::new(&["id", "name"], vec![Filter::everything()]);
+        self.client
+            .query(CONFIGURATION_ITEM_TYPES, &q, |page: Vec<TypeRow>| {
+                for t in page {
+                    types.insert(t.id, t.name.unwrap_or_default());
+                }
+                Ok(())
+            })
+            .await?;
+
+        let present: Vec<String> = types.values().map(|n| normalize(n)).collect();
+        let mut listed = Vec::new();
+        let mut missing = Vec::new();
+        for service in &self.services {
+            let (names, is_listed) = match &service.types {
+                TypeSelection::Listed(names) => (names, true),
+                TypeSelection::Rest { except } => (except, false),
+            };
+            for name in names {
+                let exists = present.contains(&normalize(name));
+                if is_listed {
+                    listed.push((name.clone(), exists));
+                }
+                if !exists {
+                    missing.push(format!("'{name}' ({})", service.name));
+                }
+            }
+        }
+        if !listed.is_empty() && listed.iter().all(|(_, exists)| !exists) {
+            let mut tenant: Vec<&str> = types.values().map(String::as_str).collect();
+            tenant.sort_by_key(|n| n.to_lowercase());
+            tenant.dedup();
+            let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Error::setting(
+                "AUTOTASK_SERVICES",
+                format!(
+                    "none of the configuration item types it lists ({}) exists in this Autotask tenant; \
+                     its types are: {}; name them as Autotask does",
+                    names.join(", "),
+                    if tenant.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        tenant.join(", ")
+                    }
+                ),
+            ));
+        }
+        if !missing.is_empty() {
+            tracing::warn!(
+                "AUTOTASK_SERVICES names configuration item types this Autotask tenant does not have: {}; \
+                 nothing is counted for them",
+                missing.join(", ")
+            );
+        }
+
+        let counted: Vec<i64> = types
+            .iter()
+            .filter(|(_, name)| self.rule.service_for(name).is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        let mut by_service: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for id in &counted {
+            let name = &types[id];
+            if let Some(service) = self.rule.service_for(name) {
+                by_service.entry(service).or_default().push(name);
+            }
+        }
+        for (service, names) in by_service {
+            tracing::debug!("service '{service}' counts types: {}", names.join(", "));
+        }
+        Ok((types, counted))
+    }
+
+    /// Folds every active item of a counted type, page by page.
+    async fn read_items(
+        &mut self,
+        tally: &mut Tally,
+        types: &BTreeMap<i64, String>,
+        counted: &[i64],
+        progress: &Progress,
+    ) -> Result<()> {
+        let mut reading = progress.reading("Autotask configuration items");
+        if counted.is_empty() {
+            tracing::warn!(
+                "AUTOTASK_SERVICES selects none of this tenant's configuration item types"
+            );
+            reading.finish();
+            return Ok(());
+        }
+        // The type list stays small (tens of types), so one `in` holds it.
+        let q = Query::new(
+            &["id", "companyID", "configurationItemType", "isActive"],
+            vec![
+                Filter::eq("isActive", true),
+                Filter::in_list("configurationItemType", counted.iter().copied()),
+            ],
+        );
+        let rule = &self.rule;
+        self.client
+            .query(CONFIGURATION_ITEMS, &q, |page: Vec<ItemRow>| {
+                reading.page(page.len() as u64);
+                for item in page {
+                    let active = item.is_active.ok_or_else(|| {
+                        Error::api(
+                            crate::error::Side::Autotask,
+                            format!(
+                                "reading {CONFIGURATION_ITEMS}: item {} came without isActive",
+                                item.id
+                            ),
+                        )
+                    })?;
+                    let type_name = item
+                        .configuration_item_type
+                        .and_then(|t| types.get(&t))
+                        .map(String::as_str);
+                    rule.fold(tally, active, item.company_id, type_name);
+                }
+                Ok(())
+            })
+            .await?;
+        reading.finish();
+        Ok(())
+    }
+
+    /// Counts the active items whose type is missing or not in the type list, in one
+    /// request, and records them as not counted.
+    async fn count_unknown_types(
+        &mut self,
+        tally: &mut Tally,
+        types: &BTreeMap<i64, String>,
+    ) -> Result<()> {
+        let known: Vec<i64> = types.keys().copied().collect();
+        let mut unknown_type = vec![Filter::not_exist("configurationItemType")];
+        if !known.is_empty() {
+            unknown_type.push(Filter::not_in("configurationItemType", known));
+        }
+        let n = self
+            .client
+            .count(
+                CONFIGURATION_ITEMS,
+                vec![Filter::eq("isActive", true), Filter::or(unknown_type)],
+            )
+            .await?;
+        if n > 0 {
+            tracing::warn!(
+                "{n} active Autotask configuration items have no type, or a type missing from \
+                 ConfigurationItemTypes; they are not counted"
+            );
+            // Counted by the server, not read, but they are items of this tenant: the
+            // summary's "read" total includes them so the not-counted figures add up.
+            tally.items_read += n;
+            *tally.skipped.entry(Skip::UnknownType).or_default() += n;
+        }
+        Ok(())
+    }
+
+    /// Names the companies that have counted items, 500 ids a request. Company 0 is the
+    /// MSP's own and a real company.
+    async fn name_companies(&mut self, tally: &mut Tally) -> Result<()> {
+        let mut ids: Vec<i64> = tally
+            .companies
+            .iter()
+            .filter(|(_, c)| c.counts.values().any(|n| *n > 0))
+            .filter_map(|(id, _)| id.parse().ok())
+            .collect();
+        ids.sort_unstable();
+        let mut named = 0usize;
+        for batch in ids.chunks(MAX_IN_VALUES) {
+            let q = Query::new(
+                &["id", "companyName"],
+                vec![Filter::in_list("id", batch.iter().copied())],
+            );
+            self.client
+                .query(COMPANIES, &q, |page: Vec<CompanyRow>| {
+                    for c in page {
+                        if let Some(name) = c.company_name.as_deref().map(str::trim)
+                            && !name.is_empty()
+                        {
+                            tally.name_company(&c.id.to_string(), name);
+                            named += 1;
+                        }
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        if named < ids.len() {
+            tracing::warn!(
+                "{} companies with counted items were not found in Autotask {COMPANIES} (or have no name); \
+                 they are named 'Company <id>'",
+                ids.len() - named
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Source for AutotaskSource {
+    async fn identity(&mut self) -> Result<String> {
+        let t = self.check_threshold().await?;
+        let zone = self.client.zone().await?;
+        Ok(format!(
+            "Autotask API user {} in zone {zone} ({} of {} requests used this hour)",
+            self.client.username(),
+            t.used,
+            t.limit
+        ))
+    }
+
+    async fn tally(&mut self, progress: &Progress) -> Result<Tally> {
+        self.check_threshold().await?;
+        let (types, counted) = self.resolve_types().await?;
+        let mut tally = Tally::default();
+        self.read_items(&mut tally, &types, &counted, progress)
+            .await?;
+        self.count_unknown_types(&mut tally, &types).await?;
+        self.name_companies(&mut tally).await?;
+        Ok(tally)
+    }
+
+    fn request_count(&self) -> u64 {
+        self.client.request_count()
+    }
+}
+
+#[derive(Deserialize)]
+struct TypeRow {
+    id: i64,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+impl HasId for TypeRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+#[derive(Deserialize)]
+struct ItemRow {
+    id: i64,
+    #[serde(rename = "companyID", default)]
+    company_id: Option<i64>,
+    #[serde(rename = "configurationItemType", default)]
+    configuration_item_type: Option<i64>,
+    #[serde(rename = "isActive", default)]
+    is_active: Option<bool>,
+}
+
+impl HasId for ItemRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+#[derive(Deserialize)]
+struct CompanyRow {
+    id: i64,
+    #[serde(rename = "companyName", default)]
+    company_name: Option<String>,
+}
+
+impl HasId for CompanyRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}

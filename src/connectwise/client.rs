@@ -1,0 +1,660 @@
+//! The ConnectWise PSA REST 3.0 client (apis.md §2), on the shared HTTP layer.
+//!
+//! - The codebase comes from `CONNECTWISE_CODEBASE` or from `GET <base>/login/companyinfo/<id>`,
+//!   which needs no credentials and so is sent by a client that carries none.
+//! - Every API call carries `Authorization: Basic base64("company+public:private")` (marked
+//!   sensitive) and `clientId`.
+//! - Lists are read with forward-only paging, 1,000 rows a page, following the `Link`
+//!   `rel="next"` URL until there is none; each page is handed to the caller before the next
+//!   is asked for, so a read holds one page at a time.
+//! - Failures are classified by what they mean to the user: refused credentials (exit 3),
+//!   a bad request (ConnectWise's own message), anything else after retries (exit 1).
+
+use std::collections::HashSet;
+
+use base64::Engine;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, LINK};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use crate::error::{Error, Result, Side};
+use crate::http::{ApiClient, HttpError, Request, Response, header};
+use crate::settings::{ConnectWiseSettings, HttpSettings};
+
+const SIDE: Side = Side::ConnectWise;
+
+/// The largest page ConnectWise serves (apis.md §2.4); its default is only 25.
+pub const PAGE_SIZE: usize = 1_000;
+
+const CREDENTIAL_SETTINGS: &str = "check CONNECTWISE_COMPANY_ID, CONNECTWISE_PUBLIC_KEY and CONNECTWISE_PRIVATE_KEY \
+     (an API member's keys: System > Members > API Members > API Keys)";
+
+/// `GET /login/companyinfo/<id>` (apis.md §2.1). Only what we use; PascalCase on the wire.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CompanyInfo {
+    #[serde(rename = "CompanyName")]
+    pub company_name: Option<String>,
+    #[serde(rename = "Codebase")]
+    pub codebase: Option<String>,
+    #[serde(rename = "VersionCode")]
+    pub version_code: Option<String>,
+}
+
+/// `GET /system/info` (apis.md §2.1).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SystemInfo {
+    pub version: Option<String>,
+    pub is_cloud: Option<bool>,
+}
+
+/// Where the codebase in use came from, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodebaseOrigin {
+    Setting,
+    Discovered,
+}
+
+/// A ConnectWise PSA site, as one API member sees it.
+pub struct ConnectWiseClient {
+    /// Carries the credentials: every `/apis/3.0/` call.
+    api: ApiClient,
+    /// Carries none: `companyinfo` needs no auth, so it is not sent any.
+    login: ApiClient,
+    site: Url,
+    company_id: String,
+    codebase: Option<(String, CodebaseOrigin)>,
+    company_info: Option<CompanyInfo>,
+    /// Whether an authenticated call has succeeded in this run. Until one has, a 404 means
+    /// refused credentials: cloud ConnectWise answers wrong keys with 404 (apis.md §2.6).
+    authenticated: bool,
+}
+
+impl ConnectWiseClient {
+    pub fn new(settings: &ConnectWiseSettings, http: &HttpSettings) -> Result<Self> {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}+{}:{}",
+            settings.company_id,
+            settings.public_key.expose(),
+            settings.private_key.expose()
+        ));
+        let mut auth_headers = HeaderMap::new();
+        let (k, v) = header("authorization", &format!("Basic {token}"))
+            .map_err(|problem| Error::setting("CONNECTWISE_PUBLIC_KEY", problem))?;
+        auth_headers.insert(k, v);
+        let (k, v) = header("clientid", &settings.client_id)
+            .map_err(|problem| Error::setting("CONNECTWISE_CLIENT_ID", problem))?;
+        auth_headers.insert(k, v);
+        auth_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut login_headers = HeaderMap::new();
+        login_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        Ok(Self {
+            api: ApiClient::new(SIDE, http, auth_headers),
+            login: ApiClient::new(SIDE, http, login_headers),
+            site: settings.base_url.clone(),
+            company_id: settings.company_id.clone(),
+            codebase: settings
+                .codebase
+                .clone()
+                .map(|c| (c, CodebaseOrigin::Setting)),
+            company_info: None,
+            authenticated: false,
+        })
+    }
+
+    /// Requests sent so far (both clients), retries included.
+    pub fn request_count(&self) -> u64 {
+        self.api.request_count() + self.login.request_count()
+    }
+
+    pub fn company_id(&self) -> &str {
+        &self.company_id
+    }
+
+    /// The site's base URL, for messages.
+    pub fn site(&self) -> &Url {
+        &self.site
+    }
+
+    /// `companyinfo`, when it has been read.
+    pub fn company_info(&self) -> Option<&CompanyInfo> {
+        self.company_info.as_ref()
+    }
+
+    /// `GET <base>/login/companyinfo/<company id>`, without credentials. An unknown company
+    /// answers 200 with a JSON `null` (apis.md §2.1): that is a wrong company id.
+    pub async fn read_company_info(&mut self) -> Result<CompanyInfo> {
+        let mut url = self.site.clone();
+        url.path_segments_mut()
+            .map_err(|()| Error::setting("CONNECTWISE_BASE_URL", "cannot hold a path"))?
+            .pop_if_empty()
+            .extend(["login", "companyinfo", &self.company_id]);
+        let endpoint = format!("GET login/companyinfo/{}", self.company_id);
+        let resp = self.login.send(Request::get(url)).await.map_err(|e| {
+            let hint = match e.status() {
+                Some(StatusCode::NOT_FOUND) => {
+                    "; check CONNECTWISE_BASE_URL (the API host, e.g. https://api-na.myconnectwise.net), \
+                     or set CONNECTWISE_CODEBASE to skip this lookup"
+                }
+                _ => "",
+            };
+            Error::api(SIDE, format!("{endpoint} failed: {}{hint}", e.describe()))
+        })?;
+        let info: Option<CompanyInfo> = resp
+            .json()
+            .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?;
+        let Some(info) = info else {
+            return Err(Error::Auth {
+                side: SIDE,
+                detail: format!(
+                    "companyinfo knows no company '{}' at {}",
+                    self.company_id,
+                    host_label(&self.site)
+                ),
+                hint: "check CONNECTWISE_COMPANY_ID (the company id typed on the ConnectWise \
+                       login screen) and CONNECTWISE_BASE_URL"
+                    .into(),
+            });
+        };
+        self.company_info = Some(info.clone());
+        Ok(info)
+    }
+
+    /// The codebase (`v2025_1/`), discovering it on first use when it is not set.
+    pub async fn codebase(&mut self) -> Result<String> {
+        if let Some((c, _)) = &self.codebase {
+            return Ok(c.clone());
+        }
+        let info = self.read_company_info().await?;
+        let endpoint = format!("GET login/companyinfo/{}", self.company_id);
+        let raw = info.codebase.unwrap_or_default();
+        let codebase = normalize_codebase(&raw).ok_or_else(|| {
+            Error::api(
+                SIDE,
+                format!(
+                    "{endpoint} gave the codebase '{raw}', which is not like v2025_1/; \
+                     set CONNECTWISE_CODEBASE to the right one"
+                ),
+            )
+        })?;
+        tracing::debug!("ConnectWise codebase discovered: {codebase}");
+        self.codebase = Some((codebase.clone(), CodebaseOrigin::Discovered));
+        Ok(codebase)
+    }
+
+    /// `<base>/<codebase>apis/3.0/`.
+    async fn api_base(&mut self) -> Result<Url> {
+        let codebase = self.codebase().await?;
+        self.site
+            .join(&format!("{codebase}apis/3.0/"))
+            .map_err(|e| Error::setting("CONNECTWISE_CODEBASE", format!("'{codebase}': {e}")))
+    }
+
+    /// `GET /system/info`: one cheap authenticated call.
+    pub async fn system_info(&mut self) -> Result<SystemInfo> {
+        let url = self
+            .api_base()
+            .await?
+            .join("system/info")
+            .expect("relative path");
+        let endpoint = "GET system/info";
+        let resp = self.send_api(Request::get(url), endpoint).await?;
+        resp.json()
+            .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))
+    }
+
+    /// Reads every row of the list at `path` (e.g. `company/contacts`) that the query
+    /// selects, 1,000 a page, handing each page to `on_page` before asking for the next.
+    /// Any page that fails (after the HTTP layer's retries) fails the whole read.
+    pub async fn for_each_page<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        query: &[(&str, &str)],
+        mut on_page: impl FnMut(Vec<T>),
+    ) -> Result<()> {
+        let endpoint = format!("GET {path}");
+        let mut url = self.api_base().await?.join(path).expect("relative path");
+        let page_size = PAGE_SIZE.to_string();
+        let mut pairs: Vec<(&str, &str)> = query.to_vec();
+        pairs.push(("pageSize", &page_size));
+        url.set_query(Some(&encode_query(&pairs)));
+
+        let mut asked: HashSet<String> = HashSet::new();
+        loop {
+            if !asked.insert(url.as_str().to_string()) {
+                return Err(Error::api(
+                    SIDE,
+                    format!(
+                        "{endpoint}: the next-page link repeats a page already read ({}); \
+                         stopping rather than counting it twice",
+                        path_and_query(&url)
+                    ),
+                ));
+            }
+            // Forward-only paging (apis.md §2.4): each page starts after the last id of the
+            // one before, so rows added or removed mid-read cannot shift a row past us.
+            let req = Request::get(url.clone()).header(
+                reqwest::header::HeaderName::from_static("pagination-type"),
+                HeaderValue::from_static("forward-only"),
+            );
+            let resp = self.send_api(req, &endpoint).await?;
+            let rows: Vec<T> = resp
+                .json()
+                .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?;
+            let count = rows.len();
+            on_page(rows);
+            let next = next_link(&resp.headers)
+                .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?;
+            match next {
+                NextLink::Url(link) => {
+                    if count == 0 {
+                        return Err(Error::api(
+                            SIDE,
+                            format!(
+                                "{endpoint}: an empty page still links to a next one ({link}); \
+                                 stopping rather than following it forever"
+                            ),
+                        ));
+                    }
+                    url = self.follow(&url, &link, &endpoint)?;
+                }
+                NextLink::End => return Ok(()),
+                // Forward-only answers always carry `Link` (empty on the last page). Without
+                // one, a short page is the last; a full one means more rows we cannot reach.
+                NextLink::Absent if count < PAGE_SIZE => return Ok(()),
+                NextLink::Absent => {
+                    return Err(Error::api(
+                        SIDE,
+                        format!(
+                            "{endpoint}: a full page of {count} came without a Link header, so the \
+                             rest cannot be read; this ConnectWise version may not support \
+                             forward-only paging here"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The URL of the next page: the link resolved against the current URL, on our own
+    /// scheme, host and port. The credentials travel with every request, so a link to
+    /// another host is refused rather than followed.
+    fn follow(&self, current: &Url, link: &str, endpoint: &str) -> Result<Url> {
+        let mut next = current.join(link).map_err(|e| {
+            Error::api(
+                SIDE,
+                format!("{endpoint}: the next-page link '{link}' is not a URL ({e})"),
+            )
+        })?;
+        let same_host = next
+            .host_str()
+            .zip(current.host_str())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
+        if !same_host {
+            return Err(Error::api(
+                SIDE,
+                format!(
+                    "{endpoint}: the next-page link points at another host ({}); \
+                     refusing to send the credentials there",
+                    next.host_str().unwrap_or("?")
+                ),
+            ));
+        }
+        // Behind a proxy the link may name http:// or drop the port; we keep talking to the
+        // host we were configured with.
+        let _ = next.set_scheme(current.scheme());
+        let _ = next.set_port(current.port());
+        Ok(next)
+    }
+
+    /// Sends one authenticated request, turning failures into errors that say what to fix.
+    async fn send_api(&mut self, req: Request, endpoint: &str) -> Result<Response> {
+        match self.api.send(req).await {
+            Ok(resp) => {
+                self.authenticated = true;
+                Ok(resp)
+            }
+            Err(e) => Err(self.classify(&e, endpoint)),
+        }
+    }
+
+    fn classify(&self, e: &HttpError, endpoint: &str) -> Error {
+        let HttpError::Status { status, body, .. } = e else {
+            return Error::api(SIDE, format!("{endpoint} failed: {}", e.describe()));
+        };
+        let said = error_message(body).or_else(|| Some(body.clone()).filter(|b| !b.is_empty()));
+        match *status {
+            StatusCode::UNAUTHORIZED => Error::Auth {
+                side: SIDE,
+                detail: format!("HTTP 401 on {endpoint}{}", colon(&said)),
+                hint: CREDENTIAL_SETTINGS.into(),
+            },
+            StatusCode::FORBIDDEN => Error::Auth {
+                side: SIDE,
+                detail: format!("HTTP 403 on {endpoint}{}", colon(&said)),
+                hint: "check CONNECTWISE_CLIENT_ID (the clientId GUID from \
+                       https://developer.connectwise.com/ClientID), and that the API member's \
+                       security role may read this (System > Security Roles: Companies, \
+                       Inquire level All)"
+                    .into(),
+            },
+            StatusCode::NOT_FOUND if !self.authenticated => Error::Auth {
+                side: SIDE,
+                detail: format!(
+                    "HTTP 404 on {endpoint}, the first authenticated call of this run; \
+                     cloud ConnectWise answers wrong keys with 404"
+                ),
+                hint: format!(
+                    "{CREDENTIAL_SETTINGS}; and the codebase {}",
+                    self.codebase_label()
+                ),
+            },
+            StatusCode::BAD_REQUEST => Error::api(
+                SIDE,
+                format!(
+                    "{endpoint} was refused as a bad request (HTTP 400){}",
+                    colon(&said)
+                ),
+            ),
+            _ => Error::api(SIDE, format!("{endpoint} failed: {}", e.describe())),
+        }
+    }
+
+    fn codebase_label(&self) -> String {
+        match &self.codebase {
+            Some((c, CodebaseOrigin::Setting)) => format!("'{c}' (CONNECTWISE_CODEBASE)"),
+            Some((c, CodebaseOrigin::Discovered)) => {
+                format!("'{c}' (from companyinfo; set CONNECTWISE_CODEBASE to override)")
+            }
+            None => "(not yet known)".into(),
+        }
+    }
+}
+
+fn colon(said: &Option<String>) -> String {
+    said.as_deref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default()
+}
+
+/// `scheme://host[:port]`, for messages.
+fn host_label(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+fn path_and_query(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// `v2025_1` or `v2025_1/` → `v2025_1/`; `None` for anything that is not a plain name.
+fn normalize_codebase(raw: &str) -> Option<String> {
+    let name = raw.trim().trim_end_matches('/');
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && !name.contains("..");
+    plain.then(|| format!("{name}/"))
+}
+
+/// ConnectWise's own words from an error body: `message`, then each `errors[].message`
+/// (apis.md §2.6); the 429 body's `message` too. `None` when the body is not that shape.
+pub fn error_message(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(m) = v.get("message").and_then(|m| m.as_str()) {
+        parts.push(m.to_string());
+    }
+    if let Some(errors) = v.get("errors").and_then(|e| e.as_array()) {
+        for e in errors {
+            let msg = e.get("message").and_then(|m| m.as_str()).unwrap_or("");
+            let field = e.get("field").and_then(|f| f.as_str()).unwrap_or("");
+            let text = match (field.is_empty(), msg.is_empty()) {
+                (_, true) => continue,
+                (true, false) => msg.to_string(),
+                (false, false) => format!("{field}: {msg}"),
+            };
+            if !parts.contains(&text) && !parts.iter().any(|p| p.ends_with(msg)) {
+                parts.push(text);
+            }
+        }
+    }
+    if parts.is_empty() {
+        Some(body.to_string()).filter(|b| !b.is_empty())
+    } else {
+        Some(parts.join("; "))
+    }
+}
+
+/// Percent-encodes query pairs. Spaces become `%20`, not `+`: ConnectWise reads a raw `+`
+/// in a condition as a space (apis.md §2.3 escaping), so neither may be ambiguous.
+pub fn encode_query(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode_component(s: &str) -> String {
+    // byte_serialize writes a space as '+' and a real '+' as "%2B", so swapping every '+'
+    // afterwards touches only the spaces.
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// What the `Link` header says about the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextLink {
+    /// The next page's URL (as written; may be relative).
+    Url(String),
+    /// The header is there, with no `rel="next"` (empty on forward-only's last page).
+    End,
+    /// No `Link` header at all.
+    Absent,
+}
+
+/// Reads every `Link` header value for `rel="next"`.
+pub fn next_link(headers: &HeaderMap) -> Result<NextLink, String> {
+    let mut present = false;
+    for value in headers.get_all(LINK) {
+        present = true;
+        let text = value
+            .to_str()
+            .map_err(|_| "the Link header is not text".to_string())?;
+        for (url, rels) in parse_link_header(text)? {
+            if rels.iter().any(|r| r.eq_ignore_ascii_case("next")) {
+                return Ok(NextLink::Url(url));
+            }
+        }
+    }
+    Ok(if present {
+        NextLink::End
+    } else {
+        NextLink::Absent
+    })
+}
+
+/// Parses an RFC 8288 `Link` value into (URL, rels). URLs are taken from between `<` and
+/// `>`, never split on commas: ConnectWise repeats the request's query in them, and
+/// `fields=id,name` puts raw commas inside the brackets (apis.md §2.4).
+pub fn parse_link_header(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    let bad = |why: &str| format!("could not read the Link header ({why}): {text}");
+    let mut out = Vec::new();
+    let mut rest = text.trim_start();
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        if rest.is_empty() {
+            return Ok(out);
+        }
+        let Some(after_open) = rest.strip_prefix('<') else {
+            return Err(bad("a link must start with '<'"));
+        };
+        let close = after_open.find('>').ok_or_else(|| bad("no closing '>'"))?;
+        let url = after_open[..close].trim().to_string();
+        rest = &after_open[close + 1..];
+        let mut rels = Vec::new();
+        // Parameters: `; name=value` or `; name="quoted, value"`, up to the next link.
+        loop {
+            rest = rest.trim_start();
+            let Some(after_semi) = rest.strip_prefix(';') else {
+                break;
+            };
+            let after_semi = after_semi.trim_start();
+            let name_end = after_semi
+                .find(|c: char| c == '=' || c == ';' || c == ',' || c.is_whitespace())
+                .unwrap_or(after_semi.len());
+            let name = &after_semi[..name_end];
+            rest = after_semi[name_end..].trim_start();
+            let mut value = String::new();
+            if let Some(v) = rest.strip_prefix('=') {
+                let v = v.trim_start();
+                if let Some(quoted) = v.strip_prefix('"') {
+                    let mut chars = quoted.char_indices();
+                    let mut end = None;
+                    while let Some((i, c)) = chars.next() {
+                        match c {
+                            '\\' => {
+                                if let Some((_, escaped)) = chars.next() {
+                                    value.push(escaped);
+                                }
+                            }
+                            '"' => {
+                                end = Some(i);
+                                break;
+                            }
+                            c => value.push(c),
+                        }
+                    }
+                    let end = end.ok_or_else(|| bad("an unterminated quoted value"))?;
+                    rest = &quoted[end + 1..];
+                } else {
+                    let end = v.find([';', ',']).unwrap_or(v.len());
+                    value = v[..end].trim().to_string();
+                    rest = &v[end..];
+                }
+            }
+            if name.eq_ignore_ascii_case("rel") {
+                rels.extend(value.split_whitespace().map(str::to_string));
+            }
+        }
+        out.push((url, rels));
+        rest = rest.trim_start();
+        if !rest.is_empty() && !rest.starts_with(',') {
+            return Err(bad("unexpected text after a link"));
+        }
+    }
+}
+
+/// Deserialises `null` as the type's default (an absent array and a null one mean the same).
+pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_urls_keep_their_commas() {
+        let h = "<http://h/v2025_1/apis/3.0/company/contacts?fields=id,company/id,types/name&pageSize=1000&pageId=1500>; rel=\"next\"";
+        let links = parse_link_header(h).unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!(
+            links[0].0,
+            "http://h/v2025_1/apis/3.0/company/contacts?fields=id,company/id,types/name&pageSize=1000&pageId=1500"
+        );
+        assert_eq!(links[0].1, vec!["next"]);
+    }
+
+    #[test]
+    fn navigable_links_find_next_among_several() {
+        let h = "<https://h/x?fields=a,b&page=1>; rel=\"first\", <https://h/x?fields=a,b&page=2>; rel=\"prev\", \
+                 <https://h/x?fields=a,b&page=4>; rel=\"next\", <https://h/x?fields=a,b&page=9>; rel=last";
+        let links = parse_link_header(h).unwrap();
+        let rels: Vec<&str> = links.iter().map(|(_, r)| r[0].as_str()).collect();
+        assert_eq!(rels, ["first", "prev", "next", "last"]);
+        let mut headers = HeaderMap::new();
+        headers.insert(LINK, HeaderValue::from_str(h).unwrap());
+        assert_eq!(
+            next_link(&headers).unwrap(),
+            NextLink::Url("https://h/x?fields=a,b&page=4".into())
+        );
+    }
+
+    #[test]
+    fn quoted_parameters_may_hold_commas_and_several_rels() {
+        let h = r#"<https://h/a>; title="a, \"b\"; c"; rel="prev next", <https://h/b>; rel="last""#;
+        let links = parse_link_header(h).unwrap();
+        assert_eq!(links.len(), 2);
+        assert_eq!(links[0].1, vec!["prev", "next"]);
+        assert_eq!(links[1].0, "https://h/b");
+    }
+
+    #[test]
+    fn empty_absent_and_broken_link_headers() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(next_link(&headers).unwrap(), NextLink::Absent);
+        headers.insert(LINK, HeaderValue::from_static(""));
+        assert_eq!(next_link(&headers).unwrap(), NextLink::End);
+        headers.insert(
+            LINK,
+            HeaderValue::from_static("<https://h/x?page=1>; rel=\"first\""),
+        );
+        assert_eq!(next_link(&headers).unwrap(), NextLink::End);
+        for broken in ["<https://h/x", "https://h/x; rel=next", "<a>; rel=\"next"] {
+            assert!(parse_link_header(broken).is_err(), "{broken}");
+        }
+    }
+
+    #[test]
+    fn queries_encode_spaces_and_quotes_unambiguously() {
+        let q = encode_query(&[
+            ("conditions", "activeFlag=true AND type/id in (11,14)"),
+            ("childConditions", "types/name=\"A+B\""),
+        ]);
+        assert_eq!(
+            q,
+            "conditions=activeFlag%3Dtrue%20AND%20type%2Fid%20in%20%2811%2C14%29&\
+             childConditions=types%2Fname%3D%22A%2BB%22"
+        );
+    }
+
+    #[test]
+    fn codebases_are_plain_names_ending_in_a_slash() {
+        assert_eq!(normalize_codebase("v2025_1/").as_deref(), Some("v2025_1/"));
+        assert_eq!(
+            normalize_codebase("v4_6_release").as_deref(),
+            Some("v4_6_release/")
+        );
+        for bad in ["", "/", "../x/", "a/b/", "v1 2/"] {
+            assert_eq!(normalize_codebase(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn error_messages_come_from_connectwise_bodies() {
+        let body = r#"{"code":"InvalidFilter","message":"conditions: unknown field 'x'","errors":[{"code":"InvalidField","message":"conditions: unknown field 'x'","resource":"contact","field":"x"}]}"#;
+        assert_eq!(
+            error_message(body).as_deref(),
+            Some("conditions: unknown field 'x'")
+        );
+        let body = r#"{"code":"InvalidObject","message":"contact object is invalid","errors":[{"code":"MissingRequiredField","message":"The firstName field is required.","field":"firstName"}]}"#;
+        assert_eq!(
+            error_message(body).as_deref(),
+            Some("contact object is invalid; firstName: The firstName field is required.")
+        );
+        assert_eq!(error_message("oops").as_deref(), None);
+    }
+}

@@ -1,0 +1,504 @@
+//! ConnectWise PSA sources (apis.md §2, contract §3): `connectwise-contacts` (active
+//! contacts by contact type) and `connectwise-shared-devices` (active configurations of the
+//! configured types, shared or not shared).
+//!
+//! A read first resolves the configured type names against the tenant's type lists, so a
+//! misspelt name is a settings error instead of a silent 0 everywhere; then it asks the server
+//! for only the matching items (by type id), and still classifies each item through the plan
+//! rules, page by page.
+
+mod client;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+pub use client::{CompanyInfo, ConnectWiseClient, SystemInfo};
+
+use crate::error::{Error, Result};
+use crate::names::normalize;
+use crate::plan::{ContactRule, DeviceRule, Tally};
+use crate::progress::Progress;
+use crate::settings::{Settings, SourceKind};
+use crate::source::Source;
+use client::null_as_default;
+
+/// Reads ConnectWise contacts or configurations and folds them per company.
+pub struct ConnectWiseSource {
+    kind: SourceKind,
+    client: ConnectWiseClient,
+    contact_types: Vec<String>,
+    configuration_types: Vec<String>,
+}
+
+impl ConnectWiseSource {
+    pub fn new(kind: SourceKind, settings: &Settings) -> Result<Self> {
+        if !kind.is_connectwise() {
+            return Err(Error::Usage(format!(
+                "{kind} is not a ConnectWise source; use connectwise-contacts or connectwise-shared-devices"
+            )));
+        }
+        let cw = settings.connectwise.as_ref().ok_or_else(|| {
+            Error::setting(
+                "CONNECTWISE_BASE_URL",
+                "the ConnectWise settings were not loaded; set CONNECTWISE_BASE_URL, \
+                 CONNECTWISE_COMPANY_ID, CONNECTWISE_PUBLIC_KEY, CONNECTWISE_PRIVATE_KEY and \
+                 CONNECTWISE_CLIENT_ID (see .env.sample)",
+            )
+        })?;
+        Ok(Self {
+            kind,
+            client: ConnectWiseClient::new(cw, &settings.http)?,
+            contact_types: settings.contact_types.clone(),
+            configuration_types: settings.configuration_types.clone(),
+        })
+    }
+
+    pub fn kind(&self) -> SourceKind {
+        self.kind
+    }
+
+    /// The configured contact types, resolved to the tenant's ids.
+    async fn resolve_contact_types(&mut self) -> Result<Vec<ResolvedType>> {
+        let mut tenant = Vec::new();
+        self.client
+            .for_each_page(
+                "company/contacts/types",
+                &[("fields", "id,description")],
+                |page: Vec<ContactTypeRow>| {
+                    tenant.extend(page.into_iter().map(|t| TenantType {
+                        id: t.id,
+                        name: t.description.unwrap_or_default(),
+                    }))
+                },
+            )
+            .await?;
+        resolve_types(
+            &self.contact_types,
+            &tenant,
+            "CONNECTWISE_CONTACT_TYPES",
+            "contact type",
+        )
+    }
+
+    /// The configured configuration types, resolved to the tenant's ids.
+    async fn resolve_configuration_types(&mut self) -> Result<Vec<ResolvedType>> {
+        let mut tenant = Vec::new();
+        self.client
+            .for_each_page(
+                "company/configurations/types",
+                &[("fields", "id,name")],
+                |page: Vec<ConfigurationTypeRow>| {
+                    tenant.extend(page.into_iter().map(|t| TenantType {
+                        id: t.id,
+                        name: t.name.unwrap_or_default(),
+                    }))
+                },
+            )
+            .await?;
+        resolve_types(
+            &self.configuration_types,
+            &tenant,
+            "CONNECTWISE_CONFIGURATION_TYPES",
+            "configuration type",
+        )
+    }
+
+    async fn tally_contacts(&mut self, progress: &Progress) -> Result<Tally> {
+        let types = self.resolve_contact_types().await?;
+        let names_by_id = names_by_id(&types);
+        let child_conditions = types
+            .iter()
+            .map(|t| format!("types/id={}", t.id))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let rule = ContactRule::new(&self.contact_types);
+        let mut tally = Tally::default();
+        let mut reading = progress.reading("ConnectWise contacts");
+        self.client
+            .for_each_page(
+                "company/contacts",
+                &[
+                    ("conditions", "inactiveFlag=false"),
+                    ("childConditions", &child_conditions),
+                    (
+                        "fields",
+                        "id,inactiveFlag,company/id,company/name,types/id,types/name",
+                    ),
+                ],
+                |page: Vec<ContactRow>| {
+                    reading.page(page.len() as u64);
+                    for contact in &page {
+                        fold_contact(&rule, &mut tally, contact, &names_by_id);
+                    }
+                },
+            )
+            .await?;
+        reading.finish();
+        Ok(tally)
+    }
+
+    async fn tally_devices(&mut self, progress: &Progress) -> Result<Tally> {
+        let types = self.resolve_configuration_types().await?;
+        let names_by_id = names_by_id(&types);
+        let ids = types
+            .iter()
+            .map(|t| t.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let conditions = format!("activeFlag=true AND type/id in ({ids})");
+        let rule = DeviceRule::new(&self.configuration_types);
+        let mut tally = Tally::default();
+        let mut reading = progress.reading("ConnectWise configurations");
+        self.client
+            .for_each_page(
+                "company/configurations",
+                &[
+                    ("conditions", &conditions),
+                    (
+                        "fields",
+                        "id,activeFlag,type/id,type/name,company/id,company/name,contact/name",
+                    ),
+                ],
+                |page: Vec<ConfigurationRow>| {
+                    reading.page(page.len() as u64);
+                    for configuration in &page {
+                        fold_configuration(&rule, &mut tally, configuration, &names_by_id);
+                    }
+                },
+            )
+            .await?;
+        reading.finish();
+        Ok(tally)
+    }
+}
+
+impl Source for ConnectWiseSource {
+    /// `companyinfo` (when the codebase must be discovered), then `GET /system/info`.
+    async fn identity(&mut self) -> Result<String> {
+        let codebase = self.client.codebase().await?;
+        let info = self.client.system_info().await?;
+        let name = self
+            .client
+            .company_info()
+            .and_then(|i| i.company_name.clone())
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let version = info.version.unwrap_or_else(|| "version unknown".into());
+        Ok(format!(
+            "ConnectWise company '{}'{name} at {} ({version}, codebase {codebase})",
+            self.client.company_id(),
+            self.client.site().origin().ascii_serialization(),
+        ))
+    }
+
+    async fn tally(&mut self, progress: &Progress) -> Result<Tally> {
+        match self.kind {
+            SourceKind::ConnectwiseContacts => self.tally_contacts(progress).await,
+            SourceKind::ConnectwiseSharedDevices => self.tally_devices(progress).await,
+            SourceKind::AutotaskConfigurationItems => {
+                unreachable!("ConnectWiseSource::new refuses non-ConnectWise kinds")
+            }
+        }
+    }
+
+    fn request_count(&self) -> u64 {
+        self.client.request_count()
+    }
+}
+
+/// A type of the tenant: contact types' `description`, configuration types' `name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TenantType {
+    id: i64,
+    name: String,
+}
+
+/// A configured type name and one tenant id it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ResolvedType {
+    id: i64,
+    /// As configured (it is the service name for contacts).
+    configured: String,
+}
+
+/// Resolves each configured name (ignoring case and spaces) to every tenant type of that
+/// name. A name the tenant lacks is a settings error listing the names it has: otherwise a
+/// typo would silently bill 0 everywhere.
+fn resolve_types(
+    configured: &[String],
+    tenant: &[TenantType],
+    variable: &str,
+    what: &str,
+) -> Result<Vec<ResolvedType>> {
+    let mut resolved = Vec::new();
+    for name in configured {
+        let matches: Vec<&TenantType> = tenant
+            .iter()
+            .filter(|t| normalize(&t.name) == normalize(name))
+            .collect();
+        if matches.is_empty() {
+            let known: BTreeSet<&str> = tenant
+                .iter()
+                .map(|t| t.name.trim())
+                .filter(|n| !n.is_empty())
+                .collect();
+            let list = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known
+                    .iter()
+                    .map(|n| format!("'{n}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(Error::setting(
+                variable,
+                format!(
+                    "'{name}' is not a {what} in ConnectWise (case and spaces are ignored); \
+                     its {what}s are: {list}"
+                ),
+            ));
+        }
+        for t in matches {
+            tracing::debug!("{variable}: '{name}' is {what} id {}", t.id);
+            resolved.push(ResolvedType {
+                id: t.id,
+                configured: name.clone(),
+            });
+        }
+    }
+    resolved.sort_by_key(|t| t.id);
+    resolved.dedup_by_key(|t| t.id);
+    Ok(resolved)
+}
+
+fn names_by_id(types: &[ResolvedType]) -> BTreeMap<i64, String> {
+    types.iter().map(|t| (t.id, t.configured.clone())).collect()
+}
+
+/// A reference's name, or, when the answer left it out, the configured name of its id.
+fn ref_name<'a>(r: &'a NamedRef, names_by_id: &'a BTreeMap<i64, String>) -> Option<&'a str> {
+    r.name
+        .as_deref()
+        .or_else(|| r.id.and_then(|id| names_by_id.get(&id)).map(String::as_str))
+}
+
+fn fold_contact(
+    rule: &ContactRule,
+    tally: &mut Tally,
+    contact: &ContactRow,
+    names_by_id: &BTreeMap<i64, String>,
+) {
+    let company_id = contact
+        .company
+        .as_ref()
+        .and_then(|c| c.id)
+        .map(|id| id.to_string());
+    let company_name = contact.company.as_ref().and_then(|c| c.name.as_deref());
+    let company = company_id.as_deref().map(|id| (id, company_name));
+    let types = contact
+        .types
+        .iter()
+        .filter_map(|t| ref_name(t, names_by_id));
+    // The server was asked for inactiveFlag=false only, so a row that leaves the flag out is
+    // one of those.
+    rule.fold(
+        tally,
+        contact.inactive_flag.unwrap_or(false),
+        company,
+        types,
+    );
+}
+
+fn fold_configuration(
+    rule: &DeviceRule,
+    tally: &mut Tally,
+    configuration: &ConfigurationRow,
+    names_by_id: &BTreeMap<i64, String>,
+) {
+    let company_id = configuration
+        .company
+        .as_ref()
+        .and_then(|c| c.id)
+        .map(|id| id.to_string());
+    let company_name = configuration
+        .company
+        .as_ref()
+        .and_then(|c| c.name.as_deref());
+    let company = company_id.as_deref().map(|id| (id, company_name));
+    let type_name = configuration
+        .kind
+        .as_ref()
+        .and_then(|t| ref_name(t, names_by_id));
+    let contact_name = configuration
+        .contact
+        .as_ref()
+        .and_then(|c| c.name.as_deref());
+    // The server was asked for activeFlag=true only (see fold_contact).
+    rule.fold(
+        tally,
+        configuration.active_flag.unwrap_or(true),
+        company,
+        type_name,
+        contact_name,
+    );
+}
+
+/// A reference `{id, name}` (type, contact, company). Either may be left out.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct NamedRef {
+    id: Option<i64>,
+    name: Option<String>,
+}
+
+/// `/company/contacts` rows, as projected by `fields`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ContactRow {
+    inactive_flag: Option<bool>,
+    company: Option<NamedRef>,
+    #[serde(deserialize_with = "null_as_default")]
+    types: Vec<NamedRef>,
+}
+
+/// `/company/configurations` rows, as projected by `fields`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ConfigurationRow {
+    active_flag: Option<bool>,
+    #[serde(rename = "type")]
+    kind: Option<NamedRef>,
+    company: Option<NamedRef>,
+    contact: Option<NamedRef>,
+}
+
+/// `/company/contacts/types`: `description`, not `name` (apis.md §2.8).
+#[derive(Debug, Clone, Deserialize)]
+struct ContactTypeRow {
+    id: i64,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// `/company/configurations/types`.
+#[derive(Debug, Clone, Deserialize)]
+struct ConfigurationTypeRow {
+    id: i64,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Skip;
+    use crate::settings::{NOT_SHARED_DEVICES, SHARED_DEVICES};
+
+    fn tenant(names: &[(i64, &str)]) -> Vec<TenantType> {
+        names
+            .iter()
+            .map(|(id, name)| TenantType {
+                id: *id,
+                name: name.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn configured_names_resolve_ignoring_case_and_spaces() {
+        let t = tenant(&[
+            (1, "Approver"),
+            (4, "Billed User"),
+            (13, "Billed User (Legacy)"),
+        ]);
+        let r = resolve_types(
+            &[" billed  user ".into(), "APPROVER".into()],
+            &t,
+            "CONNECTWISE_CONTACT_TYPES",
+            "contact type",
+        )
+        .unwrap();
+        let ids: Vec<i64> = r.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [1, 4], "exact names only: not the (Legacy) look-alike");
+        assert_eq!(r[1].configured, " billed  user ");
+    }
+
+    #[test]
+    fn a_missing_name_is_a_setting_error_listing_the_tenants_names() {
+        let t = tenant(&[(4, "Billed User"), (1, "Approver")]);
+        let e = resolve_types(
+            &["Billed Users".into()],
+            &t,
+            "CONNECTWISE_CONTACT_TYPES",
+            "contact type",
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("CONNECTWISE_CONTACT_TYPES: 'Billed Users'"),
+            "{text}"
+        );
+        assert!(text.contains("'Approver', 'Billed User'"), "{text}");
+    }
+
+    #[test]
+    fn contact_rows_fold_by_name_with_ids_as_fallback() {
+        let rule = ContactRule::new(&["Billed User".into()]);
+        let names = BTreeMap::from([(4, "Billed User".to_string())]);
+        let rows: Vec<ContactRow> = serde_json::from_str(
+            r#"[
+              {"id":1,"inactiveFlag":false,"company":{"id":250,"name":"Contoso"},"types":[{"id":4,"name":"Billed User"}]},
+              {"id":2,"inactiveFlag":false,"company":{"id":250},"types":[{"id":4}]},
+              {"id":3,"inactiveFlag":false,"types":[{"id":4,"name":"Billed User"}]},
+              {"id":4,"inactiveFlag":true,"company":{"id":250},"types":[{"id":4}]},
+              {"id":5,"company":{"id":7,"name":"Fabrikam"},"types":null}
+            ]"#,
+        )
+        .unwrap();
+        let mut tally = Tally::default();
+        for r in &rows {
+            fold_contact(&rule, &mut tally, r, &names);
+        }
+        assert_eq!(tally.companies["250"].counts["Billed User"], 2);
+        assert_eq!(tally.companies["250"].name.as_deref(), Some("Contoso"));
+        assert_eq!(tally.skipped[&Skip::NoCompany], 1);
+        assert_eq!(tally.skipped[&Skip::Inactive], 1);
+        assert_eq!(tally.skipped[&Skip::TypeNotCounted], 1);
+        assert_eq!(tally.items_read, 5);
+    }
+
+    #[test]
+    fn configuration_rows_fold_shared_and_not_shared() {
+        let rule = DeviceRule::new(&["License".into()]);
+        let names = BTreeMap::from([(11, "License".to_string())]);
+        let rows: Vec<ConfigurationRow> = serde_json::from_str(
+            r#"[
+              {"activeFlag":true,"type":{"id":11,"name":"License"},"company":{"id":9,"name":"A"},"contact":{"name":"Reception (SHARED)"}},
+              {"activeFlag":true,"type":{"id":11},"company":{"id":9},"contact":{"name":"Jane"}},
+              {"activeFlag":true,"type":{"id":11,"name":"License"},"company":{"id":9}},
+              {"activeFlag":true,"type":{"id":5,"name":"Server"},"company":{"id":9}},
+              {"activeFlag":true,"type":{"id":11,"name":"License"}}
+            ]"#,
+        )
+        .unwrap();
+        let mut tally = Tally::default();
+        for r in &rows {
+            fold_configuration(&rule, &mut tally, r, &names);
+        }
+        assert_eq!(tally.companies["9"].counts[SHARED_DEVICES], 1);
+        assert_eq!(tally.companies["9"].counts[NOT_SHARED_DEVICES], 2);
+        assert_eq!(tally.skipped[&Skip::TypeNotCounted], 1);
+        assert_eq!(tally.skipped[&Skip::NoCompany], 1);
+    }
+
+    #[test]
+    fn unexpected_shapes_do_not_deserialise() {
+        assert!(serde_json::from_str::<Vec<ContactRow>>(r#"{"id":1}"#).is_err());
+        assert!(serde_json::from_str::<Vec<ContactRow>>(r#"[{"company":{"id":"x"}}]"#).is_err());
+        assert!(serde_json::from_str::<Vec<ContactTypeRow>>(r#"[{"description":"x"}]"#).is_err());
+    }
+}

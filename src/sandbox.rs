@@ -1,0 +1,368 @@
+//! The built-in sandbox: simulated Gradient, ConnectWise and Autotask APIs with a sample
+//! MSP, served in-process on loopback. `demo` runs every source's lifecycle against it;
+//! `sandbox` serves it in the foreground so each verb can be tried by hand.
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+use synthesize_sims::RunningServer;
+use synthesize_sims::autotask::{AtTenant, AutotaskSim};
+use synthesize_sims::connectwise::{ConnectWiseSim, CwTenant};
+use synthesize_sims::gradient::GradientSim;
+
+use crate::app::{self, AuthReport, ServicesReport, StatusReport};
+use crate::cli::{SandboxArgs, UsageArgs, WriteArgs};
+use crate::error::{Error, Result};
+use crate::gradient::IntegrationStatus;
+use crate::output::{Output, Render};
+use crate::progress::Progress;
+use crate::settings::{Env, Needs, OutputFormat, Settings, SourceKind};
+use crate::sync::{AccountsReport, UsageReport};
+
+const VENDOR_KEY: &str = "sandbox-vendor-key";
+
+/// One Synthesize integration (partner key) per source, as an MSP would set them up:
+/// ConnectWise and Autotask company ids could collide in one integration.
+fn partner_key(kind: SourceKind) -> String {
+    format!("sandbox-partner-{}", kind.name())
+}
+
+fn partner_name(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::ConnectwiseContacts => "Northwind IT Services (contacts)",
+        SourceKind::ConnectwiseSharedDevices => "Northwind IT Services (licences)",
+        SourceKind::AutotaskConfigurationItems => "Northwind IT Services (devices)",
+    }
+}
+
+/// The three simulators, running.
+pub struct Sandbox {
+    pub gradient: GradientSim,
+    pub connectwise: ConnectWiseSim,
+    pub autotask: AutotaskSim,
+    servers: [RunningServer; 3],
+}
+
+impl Sandbox {
+    /// Starts the simulators on `127.0.0.1` at the given ports (0 picks a free one).
+    pub async fn start(
+        gradient_port: u16,
+        connectwise_port: u16,
+        autotask_port: u16,
+    ) -> Result<Self> {
+        let gradient = GradientSim::new(VENDOR_KEY, &partner_key(SourceKind::ALL[0]));
+        for kind in SourceKind::ALL {
+            gradient.add_partner(&partner_key(kind), partner_name(kind));
+        }
+        let connectwise = ConnectWiseSim::new(CwTenant::sample());
+        let autotask = AutotaskSim::new(AtTenant::sample());
+        let servers = [
+            bind(gradient.router(), gradient_port, "--gradient-port").await?,
+            bind(connectwise.router(), connectwise_port, "--connectwise-port").await?,
+            bind(autotask.router(), autotask_port, "--autotask-port").await?,
+        ];
+        Ok(Self {
+            gradient,
+            connectwise,
+            autotask,
+            servers,
+        })
+    }
+
+    /// Every setting a source needs to talk to the sandbox.
+    pub fn env(&self, kind: SourceKind) -> Vec<(String, String)> {
+        let mut v: Vec<(&str, String)> = vec![
+            ("SYNC_SOURCE", kind.name().to_string()),
+            ("GRADIENT_BASE_URL", self.servers[0].base_url()),
+            ("GRADIENT_VENDOR_API_KEY", VENDOR_KEY.to_string()),
+            ("GRADIENT_PARTNER_API_KEY", partner_key(kind)),
+        ];
+        if kind.is_connectwise() {
+            let c = self.connectwise.credentials();
+            v.extend([
+                ("CONNECTWISE_BASE_URL", self.servers[1].base_url()),
+                ("CONNECTWISE_COMPANY_ID", c.company_id),
+                ("CONNECTWISE_PUBLIC_KEY", c.public_key),
+                ("CONNECTWISE_PRIVATE_KEY", c.private_key),
+                ("CONNECTWISE_CLIENT_ID", c.client_id),
+            ]);
+            if kind == SourceKind::ConnectwiseContacts {
+                v.push(("CONNECTWISE_CONTACT_TYPES", "Billed User,VIP".to_string()));
+            }
+        } else {
+            let c = self.autotask.credentials();
+            v.extend([
+                ("AUTOTASK_USERNAME", c.username),
+                ("AUTOTASK_SECRET", c.secret),
+                ("AUTOTASK_INTEGRATION_CODE", c.integration_code),
+                (
+                    "AUTOTASK_DISCOVERY_URL",
+                    format!("{}/ATServicesRest/", self.servers[2].base_url()),
+                ),
+            ]);
+        }
+        v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    fn settings(&self, kind: SourceKind) -> Result<Settings> {
+        Settings::load(
+            &Env::from_pairs(self.env(kind)),
+            Some(kind),
+            Needs {
+                gradient: true,
+                source: true,
+                psa: true,
+            },
+        )
+    }
+
+    /// The partner maps every service and all accounts but about one in five, as a partner
+    /// part-way through mapping would. Returns the accounts left unmapped.
+    fn partner_maps(&self, kind: SourceKind) -> Vec<String> {
+        let mut unmapped = Vec::new();
+        self.gradient
+            .update_partner_by_key(&partner_key(kind), |p| {
+                p.mapped_services = p.skus.iter().map(|s| s.id.clone()).collect();
+                for (i, id) in p.accounts.keys().enumerate() {
+                    if i % 5 == 3 {
+                        unmapped.push(id.clone());
+                    } else {
+                        p.mapped_accounts.insert(id.clone());
+                    }
+                }
+            });
+        unmapped
+    }
+
+    pub async fn stop(self) {
+        for s in self.servers {
+            s.stop().await;
+        }
+    }
+}
+
+async fn bind(router: axum::Router, port: u16, flag: &str) -> Result<RunningServer> {
+    synthesize_sims::serve(router, SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .map_err(|e| {
+            Error::Local(format!(
+                "cannot listen on 127.0.0.1:{port} ({e}); pick another port with {flag} (0 picks a free one)"
+            ))
+        })
+}
+
+/// One source's lifecycle in the demo.
+#[derive(Debug, Serialize)]
+pub struct DemoSource {
+    pub source: SourceKind,
+    pub authenticate: AuthReport,
+    pub sync_accounts: AccountsReport,
+    pub sync_services: ServicesReport,
+    pub update_status: StatusReport,
+    /// Accounts the sandbox partner left unmapped: their counts come back "unmapped".
+    pub left_unmapped: Vec<String>,
+    pub sync_usage: UsageReport,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dotenv_quote;
+    use crate::settings::Env;
+
+    #[test]
+    fn quoted_values_read_back_unchanged() {
+        let dir = std::env::temp_dir().join("synthesize-sync-dotenv-quote");
+        std::fs::create_dir_all(&dir).unwrap();
+        let values = [
+            "plain",
+            "http://127.0.0.1:8710",
+            "Billed User,VIP",
+            "s3cr$t#1",
+            "it's",
+            "both ' and \" and $HOME",
+        ];
+        let text: String = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("V{i}={}\n", dotenv_quote(v)))
+            .collect();
+        let file = dir.join("quote.env");
+        std::fs::write(&file, text).unwrap();
+        let env = Env::load(Some(&file)).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(env.get(&format!("V{i}")).as_deref(), Some(*v), "value {i}");
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    pub sources: Vec<DemoSource>,
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+impl Render for DemoReport {
+    fn text(&self) -> String {
+        let mut s = String::from(
+            "synthesize-sync demo: a sample MSP in simulated Gradient, ConnectWise and Autotask APIs\n\
+             (all on this machine; no credentials, nothing sent anywhere)\n",
+        );
+        for d in &self.sources {
+            let cmd = |verb: &str| format!("\n  $ synthesize-sync --source {} {verb}\n", d.source);
+            s.push_str(&format!("\n=== {} ===\n", d.source));
+            s.push_str(&cmd("authenticate"));
+            s.push_str(&indent(&d.authenticate.text()));
+            s.push_str(&cmd("sync-accounts"));
+            s.push_str(&indent(&d.sync_accounts.text()));
+            s.push_str(&cmd("sync-services"));
+            s.push_str(&indent(&d.sync_services.text()));
+            s.push_str(&cmd("update-status"));
+            s.push_str(&indent(&d.update_status.text()));
+            s.push_str(&format!(
+                "\n  (in Synthesize, the partner maps every service and all accounts but {})\n",
+                if d.left_unmapped.is_empty() {
+                    "none".to_string()
+                } else {
+                    d.left_unmapped.join(", ")
+                }
+            ));
+            s.push_str(&cmd("sync-usage"));
+            s.push_str(&indent(&d.sync_usage.text()));
+        }
+        s.push_str(
+            "\nNext: `synthesize-sync sandbox` serves these APIs so you can run each verb yourself;\n\
+             the README shows how to connect your real ConnectWise or Autotask and Synthesize.\n",
+        );
+        s
+    }
+}
+
+/// `demo`: every source's whole lifecycle against the sandbox.
+pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
+    let sandbox = Sandbox::start(0, 0, 0).await?;
+    let mut sources = Vec::new();
+    for kind in SourceKind::ALL {
+        let settings = sandbox.settings(kind)?;
+        let authenticate = app::authenticate(&settings).await?;
+        let sync_accounts = app::sync_accounts(&settings, WriteArgs::default(), progress).await?;
+        let sync_services = app::sync_services(&settings, kind, WriteArgs::default()).await?;
+        let update_status =
+            app::update_status(&settings, IntegrationStatus::Pending, WriteArgs::default()).await?;
+        let left_unmapped = sandbox.partner_maps(kind);
+        let sync_usage = app::sync_usage(&settings, UsageArgs::default(), progress).await?;
+        if sync_usage.failed() > 0 {
+            return Err(Error::WritesFailed {
+                failed: sync_usage.failed(),
+                total: sync_usage.counts.len(),
+            });
+        }
+        sources.push(DemoSource {
+            source: kind,
+            authenticate,
+            sync_accounts,
+            sync_services,
+            update_status,
+            left_unmapped,
+            sync_usage,
+        });
+    }
+    sandbox.stop().await;
+    out.emit(&DemoReport { sources });
+    Ok(())
+}
+
+/// Quotes a value for a `.env` line: bare when safe, else single quotes (literal: no `$`
+/// expansion), else double quotes with escapes.
+pub fn dotenv_quote(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:@+".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        value.to_string()
+    } else if !value.contains('\'') {
+        format!("'{value}'")
+    } else {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$");
+        format!("\"{escaped}\"")
+    }
+}
+
+/// `sandbox`: serve until Ctrl-C, after printing the settings to paste.
+pub async fn serve(args: &SandboxArgs, out: &Output) -> Result<()> {
+    let sandbox = Sandbox::start(
+        args.gradient_port,
+        args.connectwise_port,
+        args.autotask_port,
+    )
+    .await?;
+    // The sandbox partner maps what gets created, except one account per source, so both
+    // "set" and "unmapped" results show up.
+    let unmapped_cw = sandbox
+        .connectwise
+        .tenant()
+        .companies
+        .iter()
+        .map(|c| c.id.to_string())
+        .next_back();
+    let unmapped_at = sandbox
+        .autotask
+        .tenant()
+        .companies
+        .iter()
+        .map(|c| c.id.to_string())
+        .next_back();
+    sandbox
+        .gradient
+        .set_auto_map(unmapped_cw.into_iter().chain(unmapped_at));
+
+    let blocks: Vec<(SourceKind, Vec<(String, String)>)> = SourceKind::ALL
+        .iter()
+        .map(|k| (*k, sandbox.env(*k)))
+        .collect();
+    match out.format {
+        OutputFormat::Json => {
+            let v: serde_json::Value = blocks
+                .iter()
+                .map(|(k, env)| {
+                    (
+                        k.name().to_string(),
+                        serde_json::Value::Object(
+                            env.iter()
+                                .map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone())))
+                                .collect(),
+                        ),
+                    )
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            println!("{}", serde_json::json!({ "sandbox": v }));
+        }
+        OutputFormat::Text => {
+            println!(
+                "Sandbox running: simulated Gradient, ConnectWise and Autotask APIs with a sample MSP.\n\
+                 Save one block below as sandbox.env, then try each verb, e.g.\n\
+                 \n    synthesize-sync --env-file sandbox.env authenticate\n    \
+                 synthesize-sync --env-file sandbox.env run --dry-run\n\
+                 \nThe sandbox partner maps new accounts and services at once, except one account.\n\
+                 Stop with Ctrl-C.\n"
+            );
+            for (kind, env) in &blocks {
+                println!("# --- {kind} ---");
+                for (k, v) in env {
+                    println!("{k}={}", dotenv_quote(v));
+                }
+                println!();
+            }
+        }
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| Error::Local(format!("cannot wait for Ctrl-C: {e}")))?;
+    eprintln!("stopping the sandbox");
+    sandbox.stop().await;
+    Ok(())
+}
