@@ -5,7 +5,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use synthesize_sync::app;
-use synthesize_sync::cli::Cli;
+use synthesize_sync::cli::{Cli, Verb};
 use synthesize_sync::output::Output;
 use synthesize_sync::progress::Progress;
 use synthesize_sync::settings::{Env, OutputFormat};
@@ -78,6 +78,9 @@ fn init_logging(cli: &Cli, env: &Env) {
         EnvFilter::new("synthesize_sync=debug,synthesize_sims=info,warn")
     } else if let Some(spec) = env.get("RUST_LOG") {
         EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("warn,synthesize_sync=info"))
+    } else if matches!(cli.verb, Verb::Demo) {
+        // The demo's report tells the story; its progress log lines would only repeat it.
+        EnvFilter::new("error")
     } else {
         EnvFilter::new("warn,synthesize_sync=info")
     };

@@ -143,43 +143,60 @@ impl UsageReport {
     }
 }
 
+/// Display width on a terminal: accented letters take one column, CJK two.
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to at most `w` columns and padded with spaces to exactly `w`.
+fn pad(s: &str, w: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if used + cw > w {
+            break;
+        }
+        out.push(ch);
+        used += cw;
+    }
+    out.push_str(&" ".repeat(w - used));
+    out
+}
+
 impl Render for UsageReport {
     fn text(&self) -> String {
         let mut s = String::new();
-        let id_w = self
-            .counts
-            .iter()
-            .map(|c| c.account_id.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(10);
-        let name_w = self
-            .counts
-            .iter()
-            .map(|c| c.account_name.chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp(7, 40);
-        let svc_w = self
-            .counts
-            .iter()
-            .map(|c| c.service.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(7);
+        let column = |f: fn(&CountRow) -> &str, header: &str, max: usize| {
+            self.counts
+                .iter()
+                .map(|c| width(f(c)))
+                .max()
+                .unwrap_or(0)
+                .max(width(header))
+                .min(max)
+        };
+        let id_w = column(|c| &c.account_id, "ACCOUNT ID", 24);
+        let name_w = column(|c| &c.account_name, "ACCOUNT", 40);
+        let svc_w = column(|c| &c.service, "SERVICE", 40);
         s.push_str(&format!(
-            "{:<id_w$}  {:<name_w$}  {:<svc_w$}  {:>6}  RESULT\n",
-            "ACCOUNT ID", "ACCOUNT", "SERVICE", "COUNT"
+            "{}  {}  {}  {:>6}  RESULT\n",
+            pad("ACCOUNT ID", id_w),
+            pad("ACCOUNT", name_w),
+            pad("SERVICE", svc_w),
+            "COUNT"
         ));
         for c in &self.counts {
-            let name: String = c.account_name.chars().take(name_w).collect();
             let result = match &c.message {
                 Some(m) if c.result == "failed" => format!("failed: {m}"),
                 _ => c.result.to_string(),
             };
             s.push_str(&format!(
-                "{:<id_w$}  {:<name_w$}  {:<svc_w$}  {:>6}  {result}\n",
-                c.account_id, name, c.service, c.count
+                "{}  {}  {}  {:>6}  {result}\n",
+                pad(&c.account_id, id_w),
+                pad(&c.account_name, name_w),
+                pad(&c.service, svc_w),
+                c.count
             ));
         }
         let sm = self.summary;
@@ -456,6 +473,14 @@ mod tests {
             allow_all_zero: false,
             concurrency: 4,
         }
+    }
+
+    #[test]
+    fn padding_counts_display_columns() {
+        assert_eq!(pad("Café", 6), "Café  ");
+        assert_eq!(pad("東京 K.K.", 8), "東京 K.K");
+        assert_eq!(width(&pad("東京 Trading", 7)), 7);
+        assert_eq!(pad("abc", 2), "ab");
     }
 
     #[test]
