@@ -202,6 +202,15 @@ fn sandbox_prints_working_settings_and_stops_on_ctrl_c() {
     assert_eq!(blocks.len(), 3, "one block per source: {blocks:?}");
     let dir = common::empty_dir().join("sandbox-test");
     std::fs::create_dir_all(&dir).unwrap();
+    // The README's "Try every verb by hand" sequence, for each source's block.
+    let verbs: [&[&str]; 6] = [
+        &["authenticate"],
+        &["sync-accounts"],
+        &["sync-services"],
+        &["update-status"],
+        &["sync-usage", "--dry-run"],
+        &["run"],
+    ];
     for source in [
         "connectwise-contacts",
         "connectwise-shared-devices",
@@ -209,22 +218,26 @@ fn sandbox_prints_working_settings_and_stops_on_ctrl_c() {
     ] {
         let file = dir.join(format!("{source}.env"));
         std::fs::write(&file, blocks[source].join("\n")).unwrap();
-        let o = Command::new(&bin)
-            .arg("--env-file")
-            .arg(&file)
-            .arg("run")
-            .env_clear()
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{source}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let out = String::from_utf8_lossy(&o.stdout);
-        assert!(out.contains("set") && out.contains("unmapped"), "{out}");
+        for verb in verbs {
+            let o = Command::new(&bin)
+                .arg("--env-file")
+                .arg(&file)
+                .args(verb)
+                .env_clear()
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{source} {verb:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            if verb == ["run"] {
+                let out = String::from_utf8_lossy(&o.stdout);
+                assert!(out.contains("set") && out.contains("unmapped"), "{out}");
+            }
+        }
     }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
