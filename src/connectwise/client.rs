@@ -337,8 +337,8 @@ impl ConnectWiseClient {
                 detail: format!("HTTP 403 on {endpoint}{}", colon(&said)),
                 hint: "check CONNECTWISE_CLIENT_ID (the clientId GUID from \
                        https://developer.connectwise.com/ClientID), and that the API member's \
-                       security role may read this (System > Security Roles: Companies, \
-                       Inquire level All)"
+                       security role may read contacts, configurations and their types \
+                       (System > Security Roles > Companies: Inquire level All)"
                     .into(),
             },
             StatusCode::NOT_FOUND if !self.authenticated => Error::Auth {
@@ -629,6 +629,97 @@ mod tests {
             "conditions=activeFlag%3Dtrue%20AND%20type%2Fid%20in%20%2811%2C14%29&\
              childConditions=types%2Fname%3D%22A%2BB%22"
         );
+    }
+
+    fn client(base: &str) -> ConnectWiseClient {
+        use crate::secret::Secret;
+        let settings = ConnectWiseSettings {
+            base_url: base.parse().unwrap(),
+            company_id: "mymsp".into(),
+            public_key: Secret::new("pub"),
+            private_key: Secret::new("priv"),
+            client_id: "0f7c3a52-1b2c-4d5e-8f90-123456789abc".into(),
+            codebase: Some("v2025_1/".into()),
+        };
+        ConnectWiseClient::new(&settings, &HttpSettings::default()).unwrap()
+    }
+
+    #[test]
+    fn next_links_stay_on_our_scheme_host_and_port() {
+        let c = client("https://api-na.myconnectwise.net");
+        let current: Url =
+            "https://api-na.myconnectwise.net/v2025_1/apis/3.0/company/contacts?pageSize=1000"
+                .parse()
+                .unwrap();
+        let next = c
+            .follow(
+                &current,
+                "http://API-NA.myconnectwise.net:80/v2025_1/apis/3.0/company/contacts?fields=id,types&pageSize=1000&pageId=77",
+                "GET company/contacts",
+            )
+            .unwrap();
+        assert_eq!(
+            next.as_str(),
+            "https://api-na.myconnectwise.net/v2025_1/apis/3.0/company/contacts?fields=id,types&pageSize=1000&pageId=77"
+        );
+        let relative = c
+            .follow(&current, "contacts?pageId=9", "GET company/contacts")
+            .unwrap();
+        assert_eq!(relative.path(), "/v2025_1/apis/3.0/company/contacts");
+        let e = c
+            .follow(
+                &current,
+                "https://evil.example/x?pageId=1",
+                "GET company/contacts",
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("another host"), "{e}");
+    }
+
+    #[test]
+    fn failures_are_classified_by_what_to_fix() {
+        let mut c = client("https://api-na.myconnectwise.net");
+        let status = |code: u16, body: &str| HttpError::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            body: body.into(),
+            attempts: 1,
+        };
+        let not_found = status(
+            404,
+            r#"{"code":"ConnectWiseApi","message":"The endpoint does not exist."}"#,
+        );
+        let e = c.classify(&not_found, "GET system/info");
+        assert_eq!(
+            e.exit_code(),
+            3,
+            "a 404 before any success is refused credentials"
+        );
+        assert!(
+            e.to_string().contains("'v2025_1/' (CONNECTWISE_CODEBASE)"),
+            "{e}"
+        );
+        assert_eq!(c.classify(&status(401, ""), "GET x").exit_code(), 3);
+        let e = c.classify(
+            &status(403, r#"{"code":"Forbidden","message":"no"}"#),
+            "GET x",
+        );
+        assert!(e.to_string().contains("CONNECTWISE_CLIENT_ID"), "{e}");
+        let e = c.classify(
+            &status(
+                400,
+                r#"{"code":"InvalidFilter","message":"conditions: bad"}"#,
+            ),
+            "GET company/contacts",
+        );
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.to_string().contains("conditions: bad"), "{e}");
+        c.authenticated = true;
+        assert_eq!(
+            c.classify(&not_found, "GET x").exit_code(),
+            1,
+            "later, a 404 is a 404"
+        );
+        assert_eq!(c.classify(&status(500, ""), "GET x").exit_code(), 1);
     }
 
     #[test]

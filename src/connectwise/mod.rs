@@ -121,10 +121,9 @@ impl ConnectWiseSource {
                 &[
                     ("conditions", "inactiveFlag=false"),
                     ("childConditions", &child_conditions),
-                    (
-                        "fields",
-                        "id,inactiveFlag,company/id,company/name,types/id,types/name",
-                    ),
+                    // `types` whole: partial responses are documented for top-level fields
+                    // and `ref/sub` paths, not for paths into arrays (apis.md §2.3).
+                    ("fields", "id,inactiveFlag,company/id,company/name,types"),
                 ],
                 |page: Vec<ContactRow>| {
                     reading.page(page.len() as u64);
@@ -197,9 +196,8 @@ impl Source for ConnectWiseSource {
         match self.kind {
             SourceKind::ConnectwiseContacts => self.tally_contacts(progress).await,
             SourceKind::ConnectwiseSharedDevices => self.tally_devices(progress).await,
-            SourceKind::AutotaskConfigurationItems => {
-                unreachable!("ConnectWiseSource::new refuses non-ConnectWise kinds")
-            }
+            // `new` refuses it; kept as an error rather than a panic all the same.
+            other => Err(Error::Usage(format!("{other} is not a ConnectWise source"))),
         }
     }
 
