@@ -325,6 +325,12 @@ async fn lifecycle(g: Grouping) {
     );
 
     // authenticate: both sides, and who we are on Autotask.
+    let o = w.ok(&g, &["authenticate"]).await;
+    assert!(
+        stdout(&o).contains("Autotask API user"),
+        "the text names the Autotask user: {}",
+        stdout(&o)
+    );
     let creds = w.autotask.credentials();
     let v = w.json(&g, &["authenticate"]).await;
     let connected = v["psa"]["connected_as"]
@@ -822,6 +828,10 @@ async fn measure_fifty_thousand_items() {
     w.ok(&g, &["sync-accounts"]).await;
     w.ok(&g, &["sync-services"]).await;
     w.gradient.map_everything();
+    // The read alone (a dry run writes nothing; its Gradient side is one accounts read).
+    let started = Instant::now();
+    let dry = w.json(&g, &["sync-usage", "--dry-run"]).await;
+    let read_took = started.elapsed();
     w.autotask.reset_threshold_usage();
     w.autotask.requests().clear();
     let started = Instant::now();
@@ -835,7 +845,7 @@ async fn measure_fifty_thousand_items() {
     );
     println!(
         "50,000 items ({} matching, {} companies with units): sync-usage took {:.2} s; requests: {}; \
-         Autotask threshold used: {} of 10000 ({:.2}%)",
+         Autotask threshold used: {} of 10000 ({:.2}%); the same as a dry run took {:.2} s, requests: {}",
         matching_items(&tenant, &g),
         expected
             .keys()
@@ -845,6 +855,8 @@ async fn measure_fifty_thousand_items() {
         took.as_secs_f64(),
         v["requests"],
         w.autotask.threshold_used(),
-        w.autotask.threshold_used() as f64 / 100.0
+        w.autotask.threshold_used() as f64 / 100.0,
+        read_took.as_secs_f64(),
+        dry["requests"]
     );
 }
