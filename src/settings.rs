@@ -93,13 +93,7 @@ impl Env {
             let iter = dotenvy::from_path_iter(p)
                 .map_err(|e| Error::Usage(format!("{}: cannot read it ({e})", p.display())))?;
             for item in iter {
-                let (k, v) = item.map_err(|e| {
-                    // dotenvy's message names the line; it never echoes a value.
-                    Error::Usage(format!(
-                        "{}: {e}; each line must be NAME=value",
-                        p.display()
-                    ))
-                })?;
+                let (k, v) = item.map_err(|_| Error::Usage(env_file_problem(p)))?;
                 vars.insert(k, v);
             }
         }
@@ -162,6 +156,41 @@ impl Env {
             }),
         }
     }
+}
+
+/// Says which line of a `.env` file does not parse, without echoing any value (it may be
+/// a secret). dotenvy's own message quotes the line.
+fn env_file_problem(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            return format!(
+                "{} line {}: not NAME=value; fix or remove that line",
+                path.display(),
+                n + 1
+            );
+        };
+        let value = value.trim();
+        let quoted = value.starts_with('\'') || value.starts_with('"');
+        if !quoted && value.contains(char::is_whitespace) {
+            let name = name.trim();
+            return format!(
+                "{} line {} ({name}): a value with spaces must be quoted, e.g. {name}='...'",
+                path.display(),
+                n + 1,
+            );
+        }
+    }
+    format!(
+        "{}: a line does not parse; each line must be NAME=value, with values that hold \
+         spaces, '#' or '$' in single quotes",
+        path.display()
+    )
 }
 
 fn parse_base_url(key: &str, text: &str) -> Result<Url> {
@@ -851,6 +880,18 @@ mod tests {
         let env = Env::from_pairs([("CONNECTWISE_CONTACT_TYPES", "Billed User, billed  user")]);
         let e = Settings::load(&env, None, Needs::default()).unwrap_err();
         assert_eq!(variable_of(e), "CONNECTWISE_CONTACT_TYPES");
+    }
+
+    #[test]
+    fn env_file_errors_name_the_line_not_the_value() {
+        let dir = std::env::temp_dir().join("synthesize-sync-env-problem");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bad.env");
+        std::fs::write(&file, "# c\nA=1\nCONNECTWISE_PRIVATE_KEY=top secret\n").unwrap();
+        let e = Env::load(Some(&file)).unwrap_err().to_string();
+        assert!(e.contains("line 3 (CONNECTWISE_PRIVATE_KEY)"), "{e}");
+        assert!(!e.contains("top secret") && !e.contains("secret\n"), "{e}");
+        assert_eq!(Env::load(Some(&file)).unwrap_err().exit_code(), 2);
     }
 
     #[test]
