@@ -287,26 +287,6 @@ fn big_tenant(items: usize) -> AtTenant {
     })
 }
 
-fn rows_by_pair(v: &Value) -> BTreeMap<(String, String), (u64, String)> {
-    v["counts"]
-        .as_array()
-        .expect("counts")
-        .iter()
-        .map(|r| {
-            (
-                (
-                    r["account_id"].as_str().unwrap().to_string(),
-                    r["service"].as_str().unwrap().to_string(),
-                ),
-                (
-                    r["count"].as_u64().unwrap(),
-                    r["result"].as_str().unwrap().to_string(),
-                ),
-            )
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------
 // The lifecycle
 
@@ -393,7 +373,7 @@ async fn lifecycle(g: Grouping) {
     let v = w.json(&g, &["sync-usage"]).await;
     let at_requests = w.autotask.requests().all();
     let grid = full_grid(&expected, &g, &BTreeSet::new());
-    let rows = rows_by_pair(&v);
+    let rows = common::report_rows(&v);
     assert_eq!(
         rows.iter()
             .map(|(k, (n, _))| (k.clone(), *n))
@@ -768,7 +748,7 @@ async fn dry_run_reads_everything_and_writes_nothing() {
     let v = w.json(&g, &["sync-usage", "--dry-run"]).await;
     assert_eq!(v["dry_run"], true);
     let expected = full_grid(&oracle(&w.autotask.tenant(), &g), &g, &BTreeSet::new());
-    let rows = rows_by_pair(&v);
+    let rows = common::report_rows(&v);
     assert_eq!(
         rows.iter()
             .map(|(k, (n, _))| (k.clone(), *n))

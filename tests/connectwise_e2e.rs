@@ -226,27 +226,6 @@ fn list_path(source: &str) -> &'static str {
     }
 }
 
-/// `(account, service) → (count, result)` from a usage report.
-fn rows(report: &Value) -> BTreeMap<(String, String), (u64, String)> {
-    report["counts"]
-        .as_array()
-        .expect("counts is an array")
-        .iter()
-        .map(|r| {
-            (
-                (
-                    r["account_id"].as_str().unwrap().to_string(),
-                    r["service"].as_str().unwrap().to_string(),
-                ),
-                (
-                    r["count"].as_u64().unwrap(),
-                    r["result"].as_str().unwrap().to_string(),
-                ),
-            )
-        })
-        .collect()
-}
-
 /// authenticate → sync-accounts → sync-services → update-status → the partner maps some
 /// accounts → sync-usage → items disappear → sync-usage again.
 async fn lifecycle(source: &str) {
@@ -297,7 +276,7 @@ async fn lifecycle(source: &str) {
     let report = sims.json_ok(source, &["sync-usage"]).await;
     let expected = expected_counts(&tenant, source, &sims.accounts());
     assert!(expected.values().any(|n| *n == 0), "some pair is a zero");
-    let got = rows(&report);
+    let got = common::report_rows(&report);
     assert_eq!(
         got.iter()
             .map(|(k, (n, _))| (k.clone(), *n))
@@ -588,7 +567,7 @@ async fn dry_run_writes_nothing_and_json_has_the_contract_shape() {
     assert_eq!(report["source"], DEVICES);
     assert_eq!(report["dry_run"], true);
     let expected = expected_counts(&tenant, DEVICES, &BTreeSet::new());
-    let got = rows(&report);
+    let got = common::report_rows(&report);
     assert_eq!(got.len(), expected.len());
     for (k, n) in &expected {
         assert_eq!(got[k], (*n, "planned".to_string()), "{k:?}");

@@ -77,3 +77,26 @@ pub fn empty_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `(account id, service) → (count, result)` from a usage report's JSON (contract §5).
+pub fn report_rows(
+    report: &serde_json::Value,
+) -> std::collections::BTreeMap<(String, String), (u64, String)> {
+    report["counts"]
+        .as_array()
+        .expect("counts is an array")
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r["account_id"].as_str().unwrap().to_string(),
+                    r["service"].as_str().unwrap().to_string(),
+                ),
+                (
+                    r["count"].as_u64().unwrap(),
+                    r["result"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
