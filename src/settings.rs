@@ -303,6 +303,8 @@ pub struct Settings {
     pub contact_types: Vec<String>,
     pub configuration_types: Vec<String>,
     pub autotask_services: Vec<AutotaskService>,
+    /// Whether `AUTOTASK_SERVICES` was set (then every type it names must exist).
+    pub autotask_services_explicit: bool,
     pub http: HttpSettings,
 }
 
@@ -406,6 +408,7 @@ impl Settings {
             contact_types,
             configuration_types,
             autotask_services,
+            autotask_services_explicit: env.get("AUTOTASK_SERVICES").is_some(),
             http,
         })
     }
@@ -473,6 +476,12 @@ pub fn parse_autotask_services(text: &str) -> std::result::Result<Vec<AutotaskSe
             Some((name, list)) => {
                 let name = name.trim();
                 let list = list.trim();
+                if list.contains('=') {
+                    return Err(format!(
+                        "'{entry}' has a second '='; separate entries with commas \
+                         ('A=Type 1+Type 2,B=Type 3')"
+                    ));
+                }
                 if name.is_empty() {
                     return Err(format!(
                         "'{entry}' has no service name before '='; write 'Service Name=Type A+Type B'"
@@ -668,7 +677,7 @@ fn autotask_settings(env: &Env, required: bool) -> Result<Option<AutotaskSetting
     if !required {
         return Ok(None);
     }
-    let hint = "it belongs to the Autotask API user: Admin > Resources (Users) > an 'API User (system)' resource";
+    let hint = "it belongs to the Autotask API user: Admin > Account Settings & Users > Resources/Users > an API User";
     let username = env.required("AUTOTASK_USERNAME", hint)?;
     if !username.contains('@') {
         return Err(Error::setting(
@@ -681,7 +690,7 @@ fn autotask_settings(env: &Env, required: bool) -> Result<Option<AutotaskSetting
         secret: env.secret("AUTOTASK_SECRET", hint)?,
         integration_code: env.secret(
             "AUTOTASK_INTEGRATION_CODE",
-            "it is the API user's Tracking Identifier (Admin > Resources > the API user > API Tracking Identifier)",
+            "it is the API user's API Tracking Identifier (on the API user, under Admin > Account Settings & Users > Resources/Users)",
         )?,
         base_url,
         discovery_url,
@@ -858,6 +867,7 @@ mod tests {
             "A=Desktop+",
             "A=*x",
             "A=Desktop,,B=Server",
+            "A=Desktop+Laptop;B=Server",
             "Desktop,desktop",
         ] {
             assert!(parse_autotask_services(bad).is_err(), "{bad:?} should fail");

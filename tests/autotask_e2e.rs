@@ -59,9 +59,8 @@ fn default_grouping() -> Grouping {
 
 fn custom_grouping() -> Grouping {
     Grouping {
-        // "Router" is not a type of the simulated tenant: warned about, not an error.
         env: Some(
-            "Workstations=Desktop+Laptop+legacy  workstation, Network=Firewall+Switch+Network Switch+Router, \
+            "Workstations=Desktop+Laptop+legacy  workstation, Network=Firewall+Switch+Network Switch, \
              Phones=Mobile Device, Other=*-Printer-UPS",
         ),
         services: vec![
@@ -71,7 +70,7 @@ fn custom_grouping() -> Grouping {
             ),
             (
                 "Network",
-                Types::Listed(&["Firewall", "Switch", "Network Switch", "Router"]),
+                Types::Listed(&["Firewall", "Switch", "Network Switch"]),
             ),
             ("Phones", Types::Listed(&["Mobile Device"])),
             (
@@ -510,15 +509,31 @@ async fn lifecycle_with_custom_grouping() {
 }
 
 #[tokio::test]
-async fn run_verb_does_it_all_from_one_read_and_warns_about_missing_types() {
+async fn a_type_the_tenant_lacks_in_explicit_services_exits_2_before_any_write() {
+    let g = custom_grouping();
+    let w = World::start(AtTenant::sample()).await;
+    let mut cmd = w.cmd(&g);
+    cmd.env("AUTOTASK_SERVICES", "Desktop,Laptop,Serverr")
+        .arg("run");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("AUTOTASK_SERVICES") && err.contains("'Serverr'") && err.contains("Server"),
+        "the typo and the tenant's types are named: {err}"
+    );
+    assert!(w.gradient.partner().skus.is_empty(), "no service created");
+    assert!(w.gradient.count_calls().is_empty(), "no count written");
+}
+
+#[tokio::test]
+async fn run_verb_does_it_all_from_one_read() {
     let g = custom_grouping();
     let w = World::start(AtTenant::sample()).await;
     let mut cmd = w.cmd(&g);
     cmd.args(["--output", "json", "run"]);
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let err = stderr(&o);
-    assert!(err.contains("Router"), "missing types are named: {err}");
     assert_eq!(
         w.autotask.requests().count("GET", "ThresholdInformation"),
         1,

@@ -44,6 +44,9 @@ const THRESHOLD_WARN_PERCENT: f64 = 50.0;
 pub struct AutotaskSource {
     client: AutotaskClient,
     services: Vec<AutotaskService>,
+    /// `AUTOTASK_SERVICES` was set by the user: a type it names that the tenant lacks is a
+    /// typo, not a default that does not apply.
+    services_explicit: bool,
     rule: AutotaskRule,
 }
 
@@ -58,6 +61,7 @@ impl AutotaskSource {
         Ok(Self {
             client: AutotaskClient::new(at, &settings.http)?,
             services: settings.autotask_services.clone(),
+            services_explicit: settings.autotask_services_explicit,
             rule: AutotaskRule::new(&settings.autotask_services),
         })
     }
@@ -116,10 +120,17 @@ impl AutotaskSource {
                 }
             }
         }
-        if !listed.is_empty() && listed.iter().all(|(_, exists)| !exists) {
+        let tenant_types = || {
             let mut tenant: Vec<&str> = types.values().map(String::as_str).collect();
             tenant.sort_by_key(|n| n.to_lowercase());
             tenant.dedup();
+            if tenant.is_empty() {
+                "(none)".to_string()
+            } else {
+                tenant.join(", ")
+            }
+        };
+        if !listed.is_empty() && listed.iter().all(|(_, exists)| !exists) {
             let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
             return Err(Error::setting(
                 "AUTOTASK_SERVICES",
@@ -127,11 +138,18 @@ impl AutotaskSource {
                     "none of the configuration item types it lists ({}) exists in this Autotask tenant; \
                      its types are: {}; name them as Autotask does",
                     names.join(", "),
-                    if tenant.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        tenant.join(", ")
-                    }
+                    tenant_types()
+                ),
+            ));
+        }
+        if self.services_explicit && !missing.is_empty() {
+            return Err(Error::setting(
+                "AUTOTASK_SERVICES",
+                format!(
+                    "names configuration item types this Autotask tenant does not have: {}; \
+                     its types are: {} (case and spaces are ignored)",
+                    missing.join(", "),
+                    tenant_types()
                 ),
             ));
         }
@@ -156,7 +174,7 @@ impl AutotaskSource {
             }
         }
         for (service, names) in by_service {
-            tracing::debug!("service '{service}' counts types: {}", names.join(", "));
+            tracing::info!("service '{service}' counts types: {}", names.join(", "));
         }
         Ok((types, counted))
     }
