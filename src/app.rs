@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::gradient::{IntegrationStatus, NewService, Synthesize};
 use crate::names::normalize;
 use crate::output::{Output, Render};
-use crate::plan::Tally;
+use crate::plan::{Tally, plan_accounts, plan_usage};
 use crate::progress::Progress;
 use crate::settings::{Env, Needs, OutputFormat, Settings, SourceKind};
 use crate::source::Source;
@@ -76,9 +76,10 @@ pub async fn sync_accounts(
     let mut source = AnySource::new(settings)?;
     let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
     let tally = sync::read(&mut source, progress).await?;
+    let existing = synthesize.accounts().await?;
     let (mut report, _) =
-        sync::accounts_step(source.kind(), &synthesize, &tally, w.dry_run).await?;
-    report.requests = requests(&source, &synthesize);
+        sync::accounts_step(source.kind(), &synthesize, &tally, &existing, w.dry_run).await?;
+    report.requests = Some(requests(&source, &synthesize));
     Ok(report)
 }
 
@@ -187,15 +188,27 @@ pub async fn run(settings: &Settings, u: UsageArgs, progress: &Progress) -> Resu
     let kind = source.kind();
     let synthesize = Synthesize::new(settings.gradient(), &settings.http)?;
     let tally = sync::read(&mut source, progress).await?;
-    let (accounts, after) = sync::accounts_step(kind, &synthesize, &tally, u.write.dry_run).await?;
-    let services = sync_services_with(&synthesize, settings, kind, u.write).await?;
+    let existing = synthesize.accounts().await?;
+    let services_names = settings.service_names(kind);
+    let opts = write_options(settings, u);
+    // The guard looks at the final plan before anything at all is written, so a refused
+    // run leaves no new account or service behind.
+    let planned_accounts = sync::accounts_after(&plan_accounts(&tally, &existing), &existing);
+    sync::guard_all_zero(
+        &plan_usage(&tally, &services_names, &planned_accounts),
+        opts,
+    )?;
+    let (accounts, after) =
+        sync::accounts_step(kind, &synthesize, &tally, &existing, u.write.dry_run).await?;
+    let mut services = sync_services_with(&synthesize, settings, kind, u.write).await?;
+    services.requests = None;
     let mut usage = sync::usage_step(
         kind,
         &synthesize,
         &tally,
-        &settings.service_names(kind),
+        &services_names,
         &after,
-        write_options(settings, u),
+        opts,
         progress,
     )
     .await?;
@@ -295,7 +308,9 @@ pub struct ServicesReport {
     pub source: SourceKind,
     pub dry_run: bool,
     pub services: Vec<ServiceResult>,
-    pub requests: Requests,
+    /// Absent inside `run`'s report, whose top-level `requests` covers every step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Requests>,
 }
 
 impl Render for ServicesReport {
@@ -368,10 +383,10 @@ async fn sync_services_with(
         source,
         dry_run: w.dry_run,
         services,
-        requests: Requests {
+        requests: Some(Requests {
             psa: 0,
             gradient: synthesize.request_count(),
-        },
+        }),
     })
 }
 

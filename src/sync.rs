@@ -71,7 +71,9 @@ pub struct AccountsReport {
     pub created: Vec<Account>,
     pub renamed: Vec<plan::Rename>,
     pub unchanged: usize,
-    pub requests: Requests,
+    /// Absent inside `run`'s report, whose top-level `requests` covers every step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Requests>,
 }
 
 impl Render for AccountsReport {
@@ -269,6 +271,11 @@ pub async fn apply_accounts(
             synthesize.rename_account(&r.id, &r.to).await?;
         }
     }
+    Ok(accounts_after(plan, existing))
+}
+
+/// The accounts Synthesize has once `plan` is applied.
+pub fn accounts_after(plan: &AccountPlan, existing: &[Account]) -> Vec<Account> {
     let mut after: Vec<Account> = existing
         .iter()
         .map(|a| match plan.rename.iter().find(|r| r.id == a.id) {
@@ -280,7 +287,7 @@ pub async fn apply_accounts(
         })
         .collect();
     after.extend(plan.create.iter().cloned());
-    Ok(after)
+    after
 }
 
 /// Service name → sku id, for the source's services. A service missing from Synthesize
@@ -332,12 +339,17 @@ pub async fn service_ids(
 pub fn guard_all_zero(planned: &[PlannedCount], opts: WriteOptions) -> Result<()> {
     let accounts_there = !planned.is_empty();
     let all_zero = planned.iter().all(|p| p.count == 0);
-    if accounts_there && all_zero && !opts.allow_all_zero && !opts.dry_run {
-        return Err(Error::Guard(format!(
+    if accounts_there && all_zero && !opts.allow_all_zero {
+        let why = format!(
             "every one of the {} counts would be 0, which would stop billing every account; \
              check the type settings, then re-run with --allow-all-zero if that is really right",
             planned.len()
-        )));
+        );
+        if opts.dry_run {
+            tracing::warn!("a real run would be refused (exit 4): {why}");
+            return Ok(());
+        }
+        return Err(Error::Guard(why));
     }
     Ok(())
 }
@@ -411,11 +423,11 @@ pub async fn accounts_step(
     source: SourceKind,
     synthesize: &Synthesize,
     tally: &Tally,
+    existing: &[Account],
     dry_run: bool,
 ) -> Result<(AccountsReport, Vec<Account>)> {
-    let existing = synthesize.accounts().await?;
-    let plan = plan::plan_accounts(tally, &existing);
-    let after = apply_accounts(synthesize, &plan, &existing, dry_run).await?;
+    let plan = plan::plan_accounts(tally, existing);
+    let after = apply_accounts(synthesize, &plan, existing, dry_run).await?;
     Ok((
         AccountsReport {
             source,
@@ -424,7 +436,7 @@ pub async fn accounts_step(
             created: plan.create,
             renamed: plan.rename,
             unchanged: plan.unchanged,
-            requests: Requests::default(),
+            requests: None,
         },
         after,
     ))

@@ -855,3 +855,54 @@ async fn measure_fifty_thousand_items() {
         dry["requests"]
     );
 }
+
+/// The all-zero guard refuses `run` before anything is written (no account, no service,
+/// no count), a dry run warns about it, and `--allow-all-zero` lets it through.
+#[tokio::test]
+async fn the_all_zero_guard_refuses_before_writing_anything() {
+    let g = default_grouping();
+    let w = World::start(AtTenant::sample()).await;
+    let mut cmd = w.cmd(&g);
+    cmd.arg("run");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let skus_before = w.gradient.partner().skus.len();
+    let calls_before = w.gradient.count_calls().len();
+
+    // Every item gone, and a new service on top: every count would be 0.
+    w.autotask.update_tenant(|t| t.configuration_items.clear());
+    let mut cmd = w.cmd(&g);
+    cmd.env("AUTOTASK_SERVICES", "Servers=Server").arg("run");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--allow-all-zero"), "{}", stderr(&o));
+    assert_eq!(
+        w.gradient.partner().skus.len(),
+        skus_before,
+        "no service created"
+    );
+    assert_eq!(
+        w.gradient.count_calls().len(),
+        calls_before,
+        "no count written"
+    );
+
+    let mut cmd = w.cmd(&g);
+    cmd.env("AUTOTASK_SERVICES", "Servers=Server")
+        .args(["run", "--dry-run"]);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("would be refused (exit 4)"),
+        "{}",
+        stderr(&o)
+    );
+
+    let mut cmd = w.cmd(&g);
+    cmd.env("AUTOTASK_SERVICES", "Servers=Server")
+        .args(["run", "--allow-all-zero"]);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let written: Vec<_> = w.gradient.count_calls()[calls_before..].to_vec();
+    assert!(!written.is_empty() && written.iter().all(|c| c.unit_count == 0.0));
+}
