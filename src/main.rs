@@ -11,31 +11,32 @@ use synthesize_sync::progress::Progress;
 use synthesize_sync::settings::{Env, OutputFormat};
 
 fn main() -> ExitCode {
-    // clap prints usage errors itself and exits with 2 (0 for --help / --version).
-    let cli = Cli::parse();
-
-    let env = match Env::load(cli.env_file.as_deref()) {
-        Ok(env) => env,
-        Err(e) => {
-            return fail(
-                &Output {
-                    format: OutputFormat::Text,
-                },
-                &e,
-            );
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    // Until settings are read, the output format comes from the flag or the real environment,
+    // so even a broken .env gets its JSON error document.
+    let early = Output {
+        format: cli.output.unwrap_or(if process_wants_json() {
+            OutputFormat::Json
+        } else {
+            OutputFormat::Text
+        }),
+    };
+    let env = if matches!(cli.verb, Verb::Demo | Verb::Sandbox(_)) {
+        // They need no settings: a half-written .env must not stop a first try.
+        Env::process()
+    } else {
+        match Env::load(cli.env_file.as_deref()) {
+            Ok(env) => env,
+            Err(e) => return fail(&early, &e),
         }
     };
     init_logging(&cli, &env);
     let out = match app::output_format(&cli, &env) {
         Ok(format) => Output { format },
-        Err(e) => {
-            return fail(
-                &Output {
-                    format: OutputFormat::Text,
-                },
-                &e,
-            );
-        }
+        Err(e) => return fail(&early, &e),
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -55,6 +56,37 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&out, &e),
     }
+}
+
+/// clap's own errors: help and version print and exit 0; usage errors keep clap's
+/// message on stderr, exit 2, and in JSON mode also print one JSON document.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let wants_json = {
+        let args: Vec<String> = std::env::args().collect();
+        args.windows(2)
+            .any(|w| w[0] == "--output" && w[1] == "json")
+            || args.iter().any(|a| a == "--output=json")
+            || process_wants_json()
+    };
+    if wants_json {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or("usage error");
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        Output {
+            format: OutputFormat::Json,
+        }
+        .emit_error(message, 2);
+    }
+    let _ = e.print();
+    ExitCode::from(2)
+}
+
+fn process_wants_json() -> bool {
+    std::env::var("SYNC_OUTPUT").is_ok_and(|v| v.trim() == "json")
 }
 
 fn fail(out: &Output, e: &synthesize_sync::error::Error) -> ExitCode {

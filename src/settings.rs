@@ -78,9 +78,17 @@ impl Env {
     pub fn load(env_file: Option<&Path>) -> Result<Env> {
         let path = match env_file {
             Some(p) => {
-                if !p.is_file() {
+                // `exists`, not `is_file`: a pipe such as `--env-file <(vault read …)` or
+                // /dev/stdin is fine too.
+                if !p.exists() {
                     return Err(Error::Usage(format!(
                         "--env-file {}: no such file; give the path of your .env file (see .env.sample)",
+                        p.display()
+                    )));
+                }
+                if p.is_dir() {
+                    return Err(Error::Usage(format!(
+                        "--env-file {}: is a directory; give the path of the .env file in it",
                         p.display()
                     )));
                 }
@@ -90,15 +98,18 @@ impl Env {
         };
         let mut vars = HashMap::new();
         if let Some(p) = &path {
-            let iter = dotenvy::from_path_iter(p)
-                .map_err(|e| Error::Usage(format!("{}: cannot read it ({e})", p.display())))?;
-            for item in iter {
-                let (k, v) = item.map_err(|_| Error::Usage(env_file_problem(p)))?;
-                vars.insert(k, v);
-            }
+            vars = read_env_file(p)?;
         }
         vars.extend(std::env::vars());
         Ok(Env { vars, file: path })
+    }
+
+    /// Only the process environment (verbs that need no settings file: `demo`, `sandbox`).
+    pub fn process() -> Env {
+        Env {
+            vars: std::env::vars().collect(),
+            file: None,
+        }
     }
 
     /// An environment built from pairs (tests, the sandbox).
@@ -158,10 +169,35 @@ impl Env {
     }
 }
 
+/// Reads a `.env` file. Files saved by Windows tools are common: a UTF-8 byte-order mark
+/// is skipped, and UTF-16 gets a message saying how to re-save the file.
+fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::Usage(format!("{}: cannot read it ({e})", path.display())))?;
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(Error::Usage(format!(
+            "{}: is saved as UTF-16; save it as UTF-8 (PowerShell: Set-Content -Encoding utf8)",
+            path.display()
+        )));
+    }
+    let text = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
+    let text = std::str::from_utf8(text).map_err(|_| {
+        Error::Usage(format!(
+            "{}: is not UTF-8 text; save it as UTF-8",
+            path.display()
+        ))
+    })?;
+    let mut vars = HashMap::new();
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        let (k, v) = item.map_err(|_| Error::Usage(env_file_problem(path, text)))?;
+        vars.insert(k, v);
+    }
+    Ok(vars)
+}
+
 /// Says which line of a `.env` file does not parse, without echoing any value (it may be
 /// a secret). dotenvy's own message quotes the line.
-fn env_file_problem(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+fn env_file_problem(path: &Path, text: &str) -> String {
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -902,6 +938,30 @@ mod tests {
         assert!(e.contains("line 3 (CONNECTWISE_PRIVATE_KEY)"), "{e}");
         assert!(!e.contains("top secret") && !e.contains("secret\n"), "{e}");
         assert_eq!(Env::load(Some(&file)).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn env_files_from_windows_tools() {
+        let dir = std::env::temp_dir().join("synthesize-sync-env-encodings");
+        std::fs::create_dir_all(&dir).unwrap();
+        let bom = dir.join("bom.env");
+        std::fs::write(
+            &bom,
+            b"\xEF\xBB\xBFSYNC_SOURCE=connectwise-contacts\r\nA='x y'\r\n",
+        )
+        .unwrap();
+        let env = Env::load(Some(&bom)).unwrap();
+        assert_eq!(
+            env.get("SYNC_SOURCE").as_deref(),
+            Some("connectwise-contacts")
+        );
+        assert_eq!(env.get("A").as_deref(), Some("x y"));
+        let utf16 = dir.join("utf16.env");
+        std::fs::write(&utf16, b"\xFF\xFEA\x00=\x001\x00").unwrap();
+        let e = Env::load(Some(&utf16)).unwrap_err().to_string();
+        assert!(e.contains("UTF-16") && e.contains("UTF-8"), "{e}");
+        let e = Env::load(Some(&dir)).unwrap_err().to_string();
+        assert!(e.contains("is a directory"), "{e}");
     }
 
     #[test]

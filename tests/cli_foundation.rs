@@ -207,6 +207,22 @@ async fn json_errors_are_one_document() {
 }
 
 #[tokio::test]
+async fn json_usage_errors_are_one_document_too() {
+    for args in [
+        vec!["--output", "json", "--source", "halo", "run"],
+        vec!["--output=json", "sync-acounts"],
+    ] {
+        let mut cmd = binary();
+        cmd.args(&args);
+        let o = run(cmd).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+        assert_eq!(v["exit_code"], 2, "{args:?}");
+        assert!(!stderr(&o).is_empty(), "clap's message stays on stderr");
+    }
+}
+
+#[tokio::test]
 async fn unknown_verb_or_flag_exits_2() {
     for args in [
         vec!["frobnicate"],
