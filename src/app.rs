@@ -151,8 +151,11 @@ impl Render for AuthReport {
             self.synthesize.vendor,
             self.synthesize.integration_status
         );
-        if let Some(psa) = &self.psa {
-            s.push_str(&format!("{}: {}\n", psa.source, psa.connected_as));
+        match &self.psa {
+            Some(psa) => s.push_str(&format!("{}: {}\n", psa.source, psa.connected_as)),
+            None => s.push_str(
+                "PSA: not checked (no source given; pass --source or set SYNC_SOURCE to check it too)\n",
+            ),
         }
         s
     }

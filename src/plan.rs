@@ -301,6 +301,13 @@ pub fn plan_accounts(tally: &Tally, existing: &[Account]) -> AccountPlan {
             },
         }
     }
+    // People read these lists: by name, then id.
+    plan.create.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then_with(|| a.id.cmp(&b.id))
+    });
     plan
 }
 

@@ -56,10 +56,8 @@ impl Progress {
     pub fn writing(&self, total: u64) -> WriteProgress {
         let bar = self.bar(ProgressBar::new(total));
         bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} counts written ({per_sec}, {eta} left)",
-            )
-            .expect("valid template"),
+            ProgressStyle::with_template("{bar:30} {pos}/{len} counts written ({eta} left)")
+                .expect("valid template"),
         );
         WriteProgress {
             bar,
@@ -93,10 +91,10 @@ impl ReadProgress {
     pub fn finish(self) {
         self.bar.finish_and_clear();
         tracing::info!(
-            "read {} {} in {} pages ({:.1} s)",
+            "read {} {} in {} ({:.1} s)",
             self.items,
             self.what,
-            self.pages,
+            crate::sync::plural(self.pages, "page"),
             self.started.elapsed().as_secs_f64()
         );
     }

@@ -274,6 +274,21 @@ pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
     Ok(())
 }
 
+/// Ctrl-C, or (on Unix) SIGTERM from a service manager or `kill`.
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await
+}
+
 /// Quotes a value for a `.env` line: bare when safe, else single quotes (literal: no `$`
 /// expansion), else double quotes with escapes.
 pub fn dotenv_quote(value: &str) -> String {
@@ -359,7 +374,7 @@ pub async fn serve(args: &SandboxArgs, out: &Output) -> Result<()> {
             }
         }
     }
-    tokio::signal::ctrl_c()
+    stop_signal()
         .await
         .map_err(|e| Error::Local(format!("cannot wait for Ctrl-C: {e}")))?;
     eprintln!("stopping the sandbox");

@@ -402,11 +402,23 @@ impl Settings {
 
         let defaults = HttpSettings::default();
         let http = HttpSettings {
-            timeout: Duration::from_secs(env.number(
-                "SYNC_HTTP_TIMEOUT_SECS",
-                defaults.timeout.as_secs(),
-                "a whole number of seconds",
-            )?),
+            timeout: Duration::from_secs(
+                env.number(
+                    "SYNC_HTTP_TIMEOUT_SECS",
+                    defaults.timeout.as_secs(),
+                    "a whole number of seconds",
+                )
+                .and_then(|n| {
+                    if n >= 1 {
+                        Ok(n)
+                    } else {
+                        Err(Error::setting(
+                            "SYNC_HTTP_TIMEOUT_SECS",
+                            "must be at least 1 (seconds); unset it for the default of 60",
+                        ))
+                    }
+                })?,
+            ),
             max_retries: env.number("SYNC_MAX_RETRIES", defaults.max_retries, "a whole number")?,
             retry_base_delay: Duration::from_millis(env.number(
                 "SYNC_RETRY_BASE_MS",
@@ -703,6 +715,20 @@ fn looks_like_guid(s: &str) -> bool {
 
 fn autotask_settings(env: &Env, required: bool) -> Result<Option<AutotaskSettings>> {
     let base_url = env.url("AUTOTASK_BASE_URL", None)?.map(with_trailing_slash);
+    if let Some(url) = &base_url
+        && !url
+            .path()
+            .to_ascii_lowercase()
+            .ends_with("/atservicesrest/")
+    {
+        return Err(Error::setting(
+            "AUTOTASK_BASE_URL",
+            format!(
+                "'{url}' is not a zone URL; give one ending in /ATServicesRest/, \
+                 e.g. https://webservices5.autotask.net/ATServicesRest/ (or unset it to discover it)"
+            ),
+        ));
+    }
     let discovery_url = with_trailing_slash(
         env.url(
             "AUTOTASK_DISCOVERY_URL",
@@ -965,7 +991,27 @@ mod tests {
     }
 
     #[test]
+    fn autotask_base_url_must_be_a_zone_url() {
+        for bad in [
+            "http://127.0.0.1:8712",
+            "https://webservices5.autotask.net/ATServicesRest/V1.0/",
+        ] {
+            let env = Env::from_pairs([("AUTOTASK_BASE_URL", bad)]);
+            let e = Settings::load(&env, None, Needs::default()).unwrap_err();
+            assert_eq!(variable_of(e), "AUTOTASK_BASE_URL", "{bad}");
+        }
+        let env = Env::from_pairs([(
+            "AUTOTASK_BASE_URL",
+            "https://webservices5.autotask.net/atservicesrest",
+        )]);
+        assert!(Settings::load(&env, None, Needs::default()).is_ok());
+    }
+
+    #[test]
     fn numbers_are_checked() {
+        let env = Env::from_pairs([("SYNC_HTTP_TIMEOUT_SECS", "0")]);
+        let e = Settings::load(&env, None, Needs::default()).unwrap_err();
+        assert_eq!(variable_of(e), "SYNC_HTTP_TIMEOUT_SECS");
         let env = Env::from_pairs([("SYNC_MAX_RETRIES", "many")]);
         let e = Settings::load(&env, None, Needs::default()).unwrap_err();
         assert_eq!(variable_of(e), "SYNC_MAX_RETRIES");

@@ -47,8 +47,10 @@ impl ReadSummary {
 
     fn text(&self) -> String {
         let mut s = format!(
-            "read {} items: {} units counted at {} companies",
-            self.items_read, self.units_counted, self.companies_with_units
+            "read {}: {} counted at {}",
+            plural(self.items_read, "item"),
+            plural(self.units_counted, "unit"),
+            plural(self.companies_with_units as u64, "company")
         );
         let skipped: Vec<String> = self
             .not_counted
@@ -93,15 +95,26 @@ impl Render for AccountsReport {
                 r.id, r.from, r.to
             ));
         }
+        let summary = if self.dry_run {
+            format!(
+                "{} to create, {} to rename, {} unchanged (dry run: nothing written)",
+                plural(self.created.len() as u64, "account"),
+                self.renamed.len(),
+                self.unchanged
+            )
+        } else {
+            format!(
+                "{} created, {} renamed, {} unchanged",
+                plural(self.created.len() as u64, "account"),
+                self.renamed.len(),
+                self.unchanged
+            )
+        };
         s.push_str(&format!(
-            "{}: {}\n{}: {} accounts {created}, {} {renamed}, {} unchanged{}\n",
+            "{}: {}\n{}: {summary}\n",
             self.source,
             self.read.text(),
-            self.source,
-            self.created.len(),
-            self.renamed.len(),
-            self.unchanged,
-            if self.dry_run { " (dry run)" } else { "" }
+            self.source
         ));
         s
     }
@@ -142,6 +155,17 @@ pub struct UsageReport {
 impl UsageReport {
     pub fn failed(&self) -> usize {
         self.summary.failed
+    }
+}
+
+/// "1 item", "2 items", "1 company", "3 companies".
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -210,7 +234,7 @@ impl Render for UsageReport {
             ));
         } else {
             s.push_str(&format!(
-                "{}: {} set, {} unmapped (map them in Synthesize), {} failed; {} PSA and {} Gradient requests\n",
+                "{}: {} set, {} unmapped (pairs the partner has not mapped in Synthesize yet), {} failed; {} PSA and {} Gradient requests\n",
                 self.source, sm.set, sm.unmapped, sm.failed, self.requests.psa, self.requests.gradient
             ));
         }
