@@ -230,7 +230,11 @@ pub struct ApiClient {
 impl ApiClient {
     /// `default_headers` go on every request (auth included; mark secrets with [`header`]).
     pub fn new(side: Side, settings: &HttpSettings, default_headers: HeaderMap) -> Self {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder().no_proxy();
+        for proxy in proxies_from_env(|k| std::env::var(k).ok()) {
+            builder = builder.proxy(proxy);
+        }
+        let http = builder
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(10).min(settings.timeout))
             .timeout(settings.timeout)
@@ -404,6 +408,35 @@ impl ApiClient {
     }
 }
 
+/// Proxies from `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case), honouring
+/// `NO_PROXY`. Loopback is never proxied: the sandbox and the tests live there.
+fn proxies_from_env(var: impl Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
+    let get = |name: &str| {
+        var(name)
+            .or_else(|| var(&name.to_lowercase()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let no_proxy = reqwest::NoProxy::from_string(&format!(
+        "{},localhost,127.0.0.0/8,::1",
+        get("NO_PROXY").unwrap_or_default()
+    ));
+    let mut out = Vec::new();
+    for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"] {
+        let Some(url) = get(name) else { continue };
+        let url = url.trim().to_string();
+        let proxy = match name {
+            "HTTPS_PROXY" => reqwest::Proxy::https(url),
+            "HTTP_PROXY" => reqwest::Proxy::http(url),
+            _ => reqwest::Proxy::all(url),
+        };
+        match proxy {
+            Ok(p) => out.push(p.no_proxy(no_proxy.clone())),
+            Err(_) => tracing::warn!("{name} is not a proxy URL; ignoring it"),
+        }
+    }
+    out
+}
+
 /// Parses `Retry-After`: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -523,6 +556,17 @@ mod tests {
                 .min(MAX_BACKOFF);
             assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
         }
+    }
+
+    #[test]
+    fn proxies_come_from_either_case_of_the_variables() {
+        let env = |k: &str| match k {
+            "https_proxy" => Some("http://proxy.example:3128".to_string()),
+            "HTTP_PROXY" => Some("not a url at all".to_string()),
+            _ => None,
+        };
+        assert_eq!(proxies_from_env(env).len(), 1, "the bad one is ignored");
+        assert!(proxies_from_env(|_| None).is_empty());
     }
 
     #[test]
