@@ -357,6 +357,37 @@ pub async fn service_ids(
     Ok(ids)
 }
 
+/// Accounts in Synthesize with no counted item are set to 0: normal for a customer whose
+/// devices are gone, suspicious when it is every account (another integration's tokens,
+/// or another source's settings file).
+fn warn_about_accounts_without_units(tally: &Tally, accounts: &[Account]) {
+    let without: usize = accounts
+        .iter()
+        .filter(|a| {
+            !tally
+                .companies
+                .get(&a.id)
+                .is_some_and(|c| c.counts.values().any(|n| *n > 0))
+        })
+        .count();
+    if without == 0 {
+        return;
+    }
+    if without == accounts.len() && tally.total() > 0 {
+        tracing::warn!(
+            "none of the {} accounts already in Synthesize has anything counted in the PSA; \
+             they will all be set to 0. Check that the Gradient tokens belong to this source's integration",
+            accounts.len()
+        );
+    } else {
+        tracing::info!(
+            "{} of the {} accounts in Synthesize have nothing counted in the PSA; they are set to 0",
+            without,
+            accounts.len()
+        );
+    }
+}
+
 /// Refuses a run whose every count is 0 while Synthesize already has accounts: that is
 /// the signature of a misconfigured type name or an emptied PSA filter, and writing it
 /// would stop billing every customer at once.
@@ -477,6 +508,7 @@ pub async fn usage_step(
     progress: &Progress,
 ) -> Result<UsageReport> {
     let ids = service_ids(synthesize, services, opts.dry_run).await?;
+    warn_about_accounts_without_units(tally, accounts);
     let planned = plan::plan_usage(tally, services, accounts);
     guard_all_zero(&planned, opts)?;
     let rows = apply_counts(synthesize, planned, &ids, opts, progress).await;
