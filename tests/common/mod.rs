@@ -100,3 +100,27 @@ pub fn report_rows(
         })
         .collect()
 }
+
+/// Asserts that a usage report plans exactly `expected` (every pair, zeros included) and
+/// that each pair came back `set` when `is_mapped(account)`, `unmapped` otherwise.
+pub fn assert_report(
+    report: &serde_json::Value,
+    expected: &std::collections::BTreeMap<(String, String), u64>,
+    is_mapped: impl Fn(&str) -> bool,
+) {
+    let rows = report_rows(report);
+    let counts: std::collections::BTreeMap<(String, String), u64> =
+        rows.iter().map(|(k, (n, _))| (k.clone(), *n)).collect();
+    assert_eq!(
+        &counts, expected,
+        "the report plans every pair, zeros included"
+    );
+    for ((account, service), (_, result)) in &rows {
+        let want = if is_mapped(account) {
+            "set"
+        } else {
+            "unmapped"
+        };
+        assert_eq!(result, want, "{account} / {service}");
+    }
+}
