@@ -54,12 +54,12 @@ pub async fn execute(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> 
         Verb::SyncUsage(u) => {
             let report = sync_usage(&settings, u, progress).await?;
             out.emit(&report);
-            return fail_on_failed_writes(report.failed(), report.counts.len());
+            return fail_on_failed_writes(&report);
         }
         Verb::Run(u) => {
             let report = run(&settings, u, progress).await?;
             out.emit(&report);
-            return fail_on_failed_writes(report.usage.failed(), report.usage.counts.len());
+            return fail_on_failed_writes(&report.usage);
         }
         Verb::Demo => crate::sandbox::demo(out, progress).await?,
         Verb::Sandbox(args) => crate::sandbox::serve(&args, out).await?,
@@ -147,12 +147,16 @@ impl Render for AuthReport {
     fn text(&self) -> String {
         let mut s = format!(
             "Synthesize: connected to {} as vendor {} (integration status: {})\n",
-            self.synthesize.organization,
-            self.synthesize.vendor,
-            self.synthesize.integration_status
+            crate::terminal::escape(&self.synthesize.organization),
+            crate::terminal::escape(&self.synthesize.vendor),
+            crate::terminal::escape(&self.synthesize.integration_status)
         );
         match &self.psa {
-            Some(psa) => s.push_str(&format!("{}: {}\n", psa.source, psa.connected_as)),
+            Some(psa) => s.push_str(&format!(
+                "{}: {}\n",
+                psa.source,
+                crate::terminal::escape(&psa.connected_as)
+            )),
             None => s.push_str(
                 "PSA: not checked (no source given; pass --source or set SYNC_SOURCE to check it too)\n",
             ),
@@ -240,8 +244,11 @@ fn requests(source: &AnySource, synthesize: &Synthesize) -> Requests {
     }
 }
 
-fn fail_on_failed_writes(failed: usize, total: usize) -> Result<()> {
-    if failed > 0 {
+fn fail_on_failed_writes(report: &sync::UsageReport) -> Result<()> {
+    let (failed, total) = (report.failed(), report.counts.len());
+    if report.summary.not_attempted > 0 {
+        Err(Error::WritesHalted { failed, total })
+    } else if failed > 0 {
         Err(Error::WritesFailed { failed, total })
     } else {
         Ok(())
@@ -325,7 +332,10 @@ impl Render for ServicesReport {
                 "planned" => "would be created (dry run)",
                 _ => "already exists",
             };
-            s.push_str(&format!("  {:<28} {what}\n", svc.name));
+            s.push_str(&format!(
+                "  {:<28} {what}\n",
+                crate::terminal::escape(&svc.name)
+            ));
         }
         let created = self
             .services
@@ -373,8 +383,8 @@ async fn sync_services_with(
                 .create_service(&NewService {
                     description: service_description(source, &name),
                     name: name.clone(),
-                    category: "other",
-                    subcategory: "other",
+                    category: crate::gradient::SERVICE_CATEGORY,
+                    subcategory: crate::gradient::SERVICE_SUBCATEGORY,
                 })
                 .await?;
             tracing::info!("created service '{name}'");

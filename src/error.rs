@@ -32,6 +32,13 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// Gradient answered 403 "anomaly with your API usage" (exit 1): nothing more may be sent.
+    #[error(
+        "Synthesize (Gradient) answered HTTP 403 while {what}: it flagged this integration's API \
+         usage as an anomaly; stop and contact Gradient support (support@usegradient.com)"
+    )]
+    Flagged { what: String },
+
     /// Credentials refused (exit 3).
     #[error("{side} refused the credentials ({detail}); {hint}")]
     Auth {
@@ -47,6 +54,16 @@ pub enum Error {
     /// Some count writes failed; the others were attempted (exit 1). The report lists them.
     #[error("{failed} of {total} count writes failed (listed above); re-running is safe")]
     WritesFailed { failed: usize, total: usize },
+
+    /// Gradient answered 403 to a count write: it flagged this integration's API usage
+    /// (apis.md §1.5). Writing stopped at once; the report lists what was not attempted
+    /// (exit 1).
+    #[error(
+        "Synthesize (Gradient) answered HTTP 403 to a count write: it flagged this integration's \
+         API usage as an anomaly, so writing stopped at once ({failed} of {total} pairs not \
+         written, listed above); do not re-run: contact Gradient support (support@usegradient.com) first"
+    )]
+    WritesHalted { failed: usize, total: usize },
 
     /// A safety guard refused the run (exit 4).
     #[error("refused: {0}")]
@@ -78,7 +95,11 @@ impl Error {
             Error::Setting { .. } | Error::Usage(_) => 2,
             Error::Auth { .. } => 3,
             Error::Guard(_) => 4,
-            Error::Api { .. } | Error::WritesFailed { .. } | Error::Local(_) => 1,
+            Error::Api { .. }
+            | Error::Flagged { .. }
+            | Error::WritesFailed { .. }
+            | Error::WritesHalted { .. }
+            | Error::Local(_) => 1,
         }
     }
 }

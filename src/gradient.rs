@@ -50,6 +50,12 @@ pub struct Account {
     pub name: String,
 }
 
+/// The category and subcategory of the services this tool creates: exact, case-sensitive
+/// wire strings (apis.md §1.4; Gradient's own integrations use other/other). A test checks
+/// them against the simulator's lists of every accepted value.
+pub const SERVICE_CATEGORY: &str = "other";
+pub const SERVICE_SUBCATEGORY: &str = "other";
+
 /// A service to create.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewService {
@@ -96,11 +102,14 @@ pub struct Synthesize {
 
 impl Synthesize {
     pub fn new(settings: &GradientSettings, http: &HttpSettings) -> Result<Self> {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+        let raw = format!(
             "{}:{}",
             settings.vendor_key.expose(),
             settings.partner_key.expose()
-        ));
+        );
+        // The token is only base64 (apis.md §1.1): an echo of it is as bad as the keys.
+        crate::http::redact::register_token(&raw);
+        let token = base64::engine::general_purpose::STANDARD.encode(raw);
         let mut headers = HeaderMap::new();
         let (k, v) = header("gradient-token", &token).map_err(|_| {
             Error::setting(
@@ -111,7 +120,7 @@ impl Synthesize {
         headers.insert(k, v);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         Ok(Self {
-            api: ApiClient::new(Side::Synthesize, http, headers)
+            api: ApiClient::new(Side::Synthesize, http, headers)?
                 .with_rate_limit(REQUESTS_PER_SECOND),
             base: settings.base_url.clone(),
         })
@@ -288,12 +297,9 @@ fn classify(what: &str, e: HttpError) -> Error {
                    in Synthesize: Integrations > Custom > Generate API Tokens"
                 .into(),
         },
-        Some(StatusCode::FORBIDDEN) => Error::api(
-            Side::Synthesize,
-            format!(
-                "{what}: HTTP 403: Gradient flagged this integration's API usage; contact support@usegradient.com"
-            ),
-        ),
+        Some(StatusCode::FORBIDDEN) => Error::Flagged {
+            what: what.to_string(),
+        },
         _ => Error::api(Side::Synthesize, format!("{what}: {}", e.describe())),
     }
 }

@@ -27,3 +27,4 @@ pub mod secret;
 pub mod settings;
 pub mod source;
 pub mod sync;
+pub mod terminal;

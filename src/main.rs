@@ -6,9 +6,11 @@ use tracing_subscriber::EnvFilter;
 
 use synthesize_sync::app;
 use synthesize_sync::cli::{Cli, Verb};
+use synthesize_sync::http::redact;
 use synthesize_sync::output::Output;
 use synthesize_sync::progress::Progress;
 use synthesize_sync::settings::{Env, OutputFormat};
+use synthesize_sync::terminal;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -66,7 +68,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
         e.exit();
     }
     let wants_json = {
-        let args: Vec<String> = std::env::args().collect();
+        // args_os: an argument that is not UTF-8 must not panic here.
+        let args: Vec<String> = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         args.windows(2)
             .any(|w| w[0] == "--output" && w[1] == "json")
             || args.iter().any(|a| a == "--output=json")
@@ -90,10 +95,15 @@ fn process_wants_json() -> bool {
 }
 
 fn fail(out: &Output, e: &synthesize_sync::error::Error) -> ExitCode {
-    let message = e.to_string();
+    // One line, whatever a server put in it: secrets scrubbed, controls escaped.
+    let message = terminal::escape(&redact::scrub(&e.to_string())).into_owned();
     eprintln!("error: {message}");
     // Failed writes are listed in the report already printed on stdout.
-    if !matches!(e, synthesize_sync::error::Error::WritesFailed { .. }) {
+    if !matches!(
+        e,
+        synthesize_sync::error::Error::WritesFailed { .. }
+            | synthesize_sync::error::Error::WritesHalted { .. }
+    ) {
         out.emit_error(&message, e.exit_code());
     }
     ExitCode::from(e.exit_code())
@@ -116,10 +126,12 @@ fn init_logging(cli: &Cli, env: &Env) {
     } else {
         EnvFilter::new("warn,synthesize_sync=info")
     };
+    // No colours: every log record passes through the scrubber and the control-character
+    // escape on its way to stderr (output::SafeStderr), which would escape them too.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(synthesize_sync::output::SafeStderr::default)
+        .with_ansi(false)
         .with_target(false)
         .init();
 }

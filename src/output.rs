@@ -1,8 +1,12 @@
 //! Printing reports: text for people, one JSON document for machines (contract §5).
 
+use std::io::Write;
+
 use serde::Serialize;
 
+use crate::http::redact;
 use crate::settings::OutputFormat;
+use crate::terminal;
 
 /// A report that can be printed as text; JSON comes from `Serialize`.
 pub trait Render: Serialize {
@@ -16,13 +20,18 @@ pub struct Output {
 }
 
 impl Output {
+    /// Prints a report. Whatever it holds from outside (names, server messages) is scrubbed
+    /// of secrets; text has its control characters escaped (JSON escapes its own).
     pub fn emit(&self, report: &impl Render) {
         match self.format {
-            OutputFormat::Text => print!("{}", report.text()),
-            OutputFormat::Json => println!(
-                "{}",
-                serde_json::to_string_pretty(report).expect("reports serialise")
-            ),
+            OutputFormat::Text => {
+                let text = redact::scrub(&report.text());
+                print!("{}", terminal::escape_keeping_newlines(&text));
+            }
+            OutputFormat::Json => match serde_json::to_string_pretty(report) {
+                Ok(json) => println!("{}", redact::scrub(&json)),
+                Err(e) => self.emit_error(&format!("cannot print the report as JSON ({e})"), 1),
+            },
         }
     }
 
@@ -34,5 +43,40 @@ impl Output {
                 serde_json::json!({ "error": message, "exit_code": exit_code })
             );
         }
+    }
+}
+
+/// stderr for log records: each record is scrubbed of secrets and has its control
+/// characters escaped (all but the line feed that ends it) before it is written.
+#[derive(Default)]
+pub struct SafeStderr {
+    buffer: Vec<u8>,
+}
+
+impl Write for SafeStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SafeStderr {
+    fn drop(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.buffer);
+        let (body, end) = match text.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (text.as_ref(), ""),
+        };
+        let safe = terminal::escape(&redact::scrub(body)).into_owned();
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(safe.as_bytes());
+        let _ = err.write_all(end.as_bytes());
     }
 }

@@ -68,8 +68,46 @@ pub enum OutputFormat {
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+    /// Variables of the process environment whose value is not UTF-8 (by name). Harmless
+    /// unless the tool reads one; see [`Env::check_text`].
+    not_text: Vec<String>,
     /// The file the non-environment values came from, for messages.
     pub file: Option<PathBuf>,
+}
+
+/// Whether the tool reads a variable of this name (README "Settings"): its value must then
+/// be text. Any other variable of the environment may hold anything.
+fn is_read_by_the_tool(name: &str) -> bool {
+    const PREFIXES: [&str; 5] = ["SYNC_", "GRADIENT_", "CONNECTWISE_", "AUTOTASK_", "CREWHU_"];
+    const NAMES: [&str; 5] = [
+        "RUST_LOG",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+    ];
+    let upper = name.to_ascii_uppercase();
+    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&upper.as_str())
+}
+
+/// The process environment, read as `OsString`s: `std::env::vars` would panic on a value
+/// that is not UTF-8 and print it, secrets included.
+fn process_vars() -> (HashMap<String, String>, Vec<String>) {
+    let mut vars = HashMap::new();
+    let mut not_text = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        let Ok(name) = name.into_string() else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => {
+                vars.insert(name, value);
+            }
+            Err(_) => not_text.push(name),
+        }
+    }
+    not_text.sort();
+    (vars, not_text)
 }
 
 impl Env {
@@ -100,15 +138,41 @@ impl Env {
         if let Some(p) = &path {
             vars = read_env_file(p)?;
         }
-        vars.extend(std::env::vars());
-        Ok(Env { vars, file: path })
+        let (process, not_text) = process_vars();
+        // A variable of the process that is not text hides the file's value: it is not
+        // silently replaced by the file's.
+        for name in &not_text {
+            vars.remove(name);
+        }
+        vars.extend(process);
+        let env = Env {
+            vars,
+            not_text,
+            file: path,
+        };
+        env.check_text()?;
+        Ok(env)
     }
 
     /// Only the process environment (verbs that need no settings file: `demo`, `sandbox`).
     pub fn process() -> Env {
+        let (vars, not_text) = process_vars();
         Env {
-            vars: std::env::vars().collect(),
+            vars,
+            not_text,
             file: None,
+        }
+    }
+
+    /// A variable the tool reads whose value is not UTF-8 text is a settings error naming
+    /// the variable (never its value); other such variables are ignored.
+    pub fn check_text(&self) -> Result<()> {
+        match self.not_text.iter().find(|n| is_read_by_the_tool(n)) {
+            Some(name) => Err(Error::setting(
+                name.clone(),
+                "its value is not UTF-8 text (a stray byte from a copy and paste?); set it again",
+            )),
+            None => Ok(()),
         }
     }
 
@@ -124,6 +188,7 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            not_text: Vec::new(),
             file: None,
         }
     }
@@ -145,8 +210,12 @@ impl Env {
         })
     }
 
+    /// A credential: registered with the scrubber as soon as it is read, so no echo of it
+    /// can be printed (docs/SECURITY.md).
     fn secret(&self, key: &str, hint: &str) -> Result<Secret> {
-        self.required(key, hint).map(Secret::new)
+        let value = self.required(key, hint)?;
+        crate::http::redact::register(&value);
+        Ok(Secret::new(value))
     }
 
     fn url(&self, key: &str, default: Option<&str>) -> Result<Option<Url>> {
@@ -159,11 +228,10 @@ impl Env {
     fn number<T: std::str::FromStr>(&self, key: &str, default: T, what: &str) -> Result<T> {
         match self.get(key) {
             None => Ok(default),
+            // The value is not repeated: a secret pasted into the wrong variable must not
+            // be printed.
             Some(text) => text.parse().map_err(|_| {
-                Error::setting(
-                    key,
-                    format!("'{text}' is not {what}; give {what} or unset it"),
-                )
+                Error::setting(key, format!("is not {what}; give {what} or unset it"))
             }),
         }
     }
@@ -229,19 +297,21 @@ fn env_file_problem(path: &Path, text: &str) -> String {
     )
 }
 
+/// A base URL setting. Never echoed when it does not parse (it may be a secret pasted into
+/// the wrong variable); checked against the credential rule of [`crate::http::origin`].
 fn parse_base_url(key: &str, text: &str) -> Result<Url> {
     let url = Url::parse(text).map_err(|_| {
         Error::setting(
             key,
-            format!("'{text}' is not a URL; give one like https://host (with http:// or https://)"),
+            "is not a URL; give one like https://host (with https://)",
         )
     })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Error::setting(
+    crate::http::origin::check_base(&url).map_err(|refusal| {
+        Error::setting(
             key,
-            format!("'{text}' must be an http:// or https:// URL with a host"),
-        ));
-    }
+            format!("the URL {refusal}; give one like https://host"),
+        )
+    })?;
     Ok(url)
 }
 
@@ -307,6 +377,8 @@ pub struct HttpSettings {
     pub max_retry_wait: Duration,
     /// Count writes in flight at once.
     pub write_concurrency: usize,
+    /// The largest answer body read from any API; above it the read fails.
+    pub max_body_bytes: u64,
 }
 
 impl Default for HttpSettings {
@@ -317,6 +389,7 @@ impl Default for HttpSettings {
             retry_base_delay: Duration::from_millis(500),
             max_retry_wait: Duration::from_secs(300),
             write_concurrency: 8,
+            max_body_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -443,6 +516,22 @@ impl Settings {
                         Err(Error::setting(
                             "SYNC_WRITE_CONCURRENCY",
                             format!("{n} is out of range; give a whole number from 1 to 32"),
+                        ))
+                    }
+                })?,
+            max_body_bytes: env
+                .number(
+                    "SYNC_MAX_RESPONSE_MB",
+                    defaults.max_body_bytes / (1024 * 1024),
+                    "a whole number of MiB from 1 to 4096",
+                )
+                .and_then(|n| {
+                    if (1..=4096).contains(&n) {
+                        Ok(n * 1024 * 1024)
+                    } else {
+                        Err(Error::setting(
+                            "SYNC_MAX_RESPONSE_MB",
+                            "is out of range; give a whole number of MiB from 1 to 4096",
                         ))
                     }
                 })?,
@@ -635,8 +724,9 @@ fn connectwise_settings(env: &Env, required: bool) -> Result<Option<ConnectWiseS
         return Err(Error::setting(
             "CONNECTWISE_BASE_URL",
             format!(
-                "'{base_url}' has a path; give only the host, e.g. https://api-na.myconnectwise.net \
-                 (the codebase comes from CONNECTWISE_CODEBASE or is discovered)"
+                "the URL has a path after {}; give only the host, e.g. https://api-na.myconnectwise.net \
+                 (the codebase comes from CONNECTWISE_CODEBASE or is discovered)",
+                crate::http::origin::label(&base_url)
             ),
         ));
     }
@@ -686,9 +776,7 @@ fn connectwise_settings(env: &Env, required: bool) -> Result<Option<ConnectWiseS
             {
                 return Err(Error::setting(
                     "CONNECTWISE_CODEBASE",
-                    format!(
-                        "'{c}' is not a codebase like v2025_1/ or v4_6_release/; unset it to discover it"
-                    ),
+                    "is not a codebase like v2025_1/ or v4_6_release/; unset it to discover it",
                 ));
             }
             Some(c)
@@ -724,8 +812,9 @@ fn autotask_settings(env: &Env, required: bool) -> Result<Option<AutotaskSetting
         return Err(Error::setting(
             "AUTOTASK_BASE_URL",
             format!(
-                "'{url}' is not a zone URL; give one ending in /ATServicesRest/, \
-                 e.g. https://webservices5.autotask.net/ATServicesRest/ (or unset it to discover it)"
+                "the URL at {} is not a zone URL; give one ending in /ATServicesRest/, \
+                 e.g. https://webservices5.autotask.net/ATServicesRest/ (or unset it to discover it)",
+                crate::http::origin::label(url)
             ),
         ));
     }

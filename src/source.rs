@@ -1,7 +1,7 @@
 //! What every PSA source offers the pipeline. A source knows its API and nothing of
 //! Synthesize: it checks its credentials and folds what it reads into a [`Tally`].
 
-use crate::error::Result;
+use crate::error::{Result, Side};
 use crate::plan::Tally;
 use crate::progress::Progress;
 
@@ -20,4 +20,125 @@ pub trait Source {
 
     /// Requests sent to the PSA so far, retries included.
     fn request_count(&self) -> u64;
+}
+
+/// A field of a PSA row that may be absent, `null`, or a value. Absent and `null` are not
+/// the same: `null` is data (an item with no company), while a field the count depends on
+/// that is absent means the API's shape has changed, and the read must fail rather than
+/// count everything as "no company" (docs/SECURITY.md, "Schema drift"). Use it with
+/// `#[serde(default)]`, so absence becomes [`Field::Absent`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Field<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Field<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(d)? {
+            None => Field::Null,
+            Some(v) => Field::Value(v),
+        })
+    }
+}
+
+impl<T> Field<T> {
+    /// The value, `None` for `null`; an error naming the entity and the field when absent.
+    pub fn require(&self, side: Side, entity: &str, field: &str) -> Result<Option<&T>> {
+        match self {
+            Field::Value(v) => Ok(Some(v)),
+            Field::Null => Ok(None),
+            Field::Absent => Err(schema_drift(side, entity, field)),
+        }
+    }
+
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Field::Absent)
+    }
+}
+
+/// The error for a row that lost a field the count depends on.
+pub fn schema_drift(side: Side, entity: &str, field: &str) -> crate::error::Error {
+    crate::error::Error::api(
+        side,
+        format!(
+            "a row of {entity} came without its '{field}' field, which the count depends on; \
+         the API's answer has changed shape, so nothing was counted (report this with the \
+         output of -vv)"
+        ),
+    )
+}
+
+/// Rows that carry a numeric id, for paging integrity.
+pub trait HasId {
+    fn id(&self) -> i64;
+}
+
+/// Paging integrity for reads that come ordered by id (ConnectWise forward-only paging,
+/// Autotask keyset paging): across the whole read ids must strictly increase, so a page that
+/// repeats or reorders earlier rows fails the read instead of counting them twice.
+#[derive(Debug, Default)]
+pub struct IdOrder {
+    last: Option<i64>,
+}
+
+impl IdOrder {
+    /// Checks the next id; the error says which id came after which.
+    pub fn check(&mut self, id: i64) -> std::result::Result<(), String> {
+        if let Some(last) = self.last
+            && id <= last
+        {
+            return Err(format!(
+                "id {id} came after id {last}: the pages repeat or reorder rows; not trusting \
+                 the paging, nothing was counted"
+            ));
+        }
+        self.last = Some(id);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct Row {
+        #[serde(default)]
+        company: Field<i64>,
+    }
+
+    #[test]
+    fn absent_null_and_value_differ() {
+        let rows: Vec<Row> =
+            serde_json::from_str(r#"[{"company":7},{"company":null},{"Company":7}]"#).unwrap();
+        assert_eq!(rows[0].company, Field::Value(7));
+        assert_eq!(rows[1].company, Field::Null);
+        assert_eq!(rows[2].company, Field::Absent);
+        assert!(
+            rows[2]
+                .company
+                .require(Side::Autotask, "Things", "company")
+                .is_err()
+        );
+        assert_eq!(
+            rows[1]
+                .company
+                .require(Side::Autotask, "Things", "company")
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn ids_must_strictly_increase() {
+        let mut order = IdOrder::default();
+        for id in [1, 2, 10, 11] {
+            order.check(id).unwrap();
+        }
+        assert!(order.check(11).is_err());
+        assert!(order.check(3).is_err());
+    }
 }

@@ -13,6 +13,7 @@ use crate::plan::{self, AccountPlan, PlannedCount, Skip, Tally};
 use crate::progress::Progress;
 use crate::settings::SourceKind;
 use crate::source::Source;
+use crate::terminal::escape as esc;
 
 /// HTTP requests sent to each side, retries included.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -87,12 +88,18 @@ impl Render for AccountsReport {
             ("created", "renamed")
         };
         for a in &self.created {
-            s.push_str(&format!("  {created:<13} {:>10}  {}\n", a.id, a.name));
+            s.push_str(&format!(
+                "  {created:<13} {:>10}  {}\n",
+                esc(&a.id),
+                esc(&a.name)
+            ));
         }
         for r in &self.renamed {
             s.push_str(&format!(
                 "  {renamed:<13} {:>10}  {} -> {}\n",
-                r.id, r.from, r.to
+                esc(&r.id),
+                esc(&r.from),
+                esc(&r.to)
             ));
         }
         let summary = if self.dry_run {
@@ -139,6 +146,13 @@ pub struct UsageSummary {
     pub unmapped: usize,
     pub failed: usize,
     pub planned: usize,
+    /// Of the failed: pairs never sent because Gradient answered 403 to an earlier one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_attempted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The result of `sync-usage` (contract §5).
@@ -169,16 +183,18 @@ pub fn plural(n: u64, noun: &str) -> String {
     }
 }
 
-/// Display width on a terminal: accented letters take one column, CJK two.
+/// Display width on a terminal, as printed (escaped): accented letters take one column,
+/// CJK two.
 fn width(s: &str) -> usize {
-    unicode_width::UnicodeWidthStr::width(s)
+    unicode_width::UnicodeWidthStr::width(esc(s).as_ref())
 }
 
-/// `s` cut to at most `w` columns and padded with spaces to exactly `w`.
+/// `s`, its control characters escaped (a name must not forge a row), cut to at most `w`
+/// columns and padded with spaces to exactly `w`.
 fn pad(s: &str, w: usize) -> String {
     let mut out = String::new();
     let mut used = 0;
-    for ch in s.chars() {
+    for ch in esc(s).chars() {
         let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
         if used + cw > w {
             break;
@@ -214,7 +230,7 @@ impl Render for UsageReport {
         ));
         for c in &self.counts {
             let result = match &c.message {
-                Some(m) if c.result == "failed" => format!("failed: {m}"),
+                Some(m) if c.result == "failed" => format!("failed: {}", esc(m)),
                 _ => c.result.to_string(),
             };
             s.push_str(&format!(
@@ -234,8 +250,21 @@ impl Render for UsageReport {
             ));
         } else {
             s.push_str(&format!(
-                "{}: {} set, {} unmapped (pairs the partner has not mapped in Synthesize yet), {} failed; {} PSA and {} Gradient requests\n",
-                self.source, sm.set, sm.unmapped, sm.failed, self.requests.psa, self.requests.gradient
+                "{}: {} set, {} unmapped (pairs the partner has not mapped in Synthesize yet), {} failed{}; {} PSA and {} Gradient requests\n",
+                self.source,
+                sm.set,
+                sm.unmapped,
+                sm.failed,
+                if sm.not_attempted > 0 {
+                    format!(
+                        " ({} not attempted: Gradient answered 403, contact Gradient support)",
+                        sm.not_attempted
+                    )
+                } else {
+                    String::new()
+                },
+                self.requests.psa,
+                self.requests.gradient
             ));
         }
         s
@@ -429,23 +458,39 @@ pub async fn apply_counts(
         return planned.iter().map(|p| row(p, "planned", None)).collect();
     }
     let bar = progress.writing(planned.len() as u64);
+    // Set when Gradient answers 403 (API usage flagged): no further write is sent.
+    let halted = std::sync::atomic::AtomicBool::new(false);
     let rows: Vec<(usize, CountRow)> = futures_util::stream::iter(planned.into_iter().enumerate())
         .map(|(i, p)| {
             let bar = &bar;
+            let halted = &halted;
             async move {
-                let sku = &service_ids[&p.service];
-                let out = match synthesize.set_count(sku, &p.account_id, p.count).await {
-                    Ok(CountOutcome::Set) => row(&p, "set", None),
-                    Ok(CountOutcome::Unmapped(m)) => row(&p, "unmapped", Some(m)),
-                    Err(e) => {
-                        tracing::warn!(
-                            "count {} for account {} / {} failed: {e}",
-                            p.count,
-                            p.account_id,
-                            p.service
-                        );
-                        row(&p, "failed", Some(e.to_string()))
+                let out = if halted.load(std::sync::atomic::Ordering::SeqCst) {
+                    row(&p, "failed", Some(NOT_ATTEMPTED.to_string()))
+                } else if let Some(sku) = service_ids.get(&p.service) {
+                    match synthesize.set_count(sku, &p.account_id, p.count).await {
+                        Ok(CountOutcome::Set) => row(&p, "set", None),
+                        Ok(CountOutcome::Unmapped(m)) => row(&p, "unmapped", Some(m)),
+                        Err(e) => {
+                            if matches!(e, Error::Flagged { .. }) {
+                                halted.store(true, std::sync::atomic::Ordering::SeqCst);
+                            }
+                            tracing::warn!(
+                                "count {} for account {} / {} failed: {e}",
+                                p.count,
+                                p.account_id,
+                                p.service
+                            );
+                            row(&p, "failed", Some(e.to_string()))
+                        }
                     }
+                } else {
+                    // The plan only holds services that exist; kept as a failure, not a panic.
+                    row(
+                        &p,
+                        "failed",
+                        Some(format!("service '{}' has no id in Synthesize", p.service)),
+                    )
                 };
                 bar.inc();
                 (i, out)
@@ -460,13 +505,22 @@ pub async fn apply_counts(
     rows.into_iter().map(|(_, r)| r).collect()
 }
 
+/// The message of a pair not written because Gradient flagged the run (HTTP 403).
+pub const NOT_ATTEMPTED: &str =
+    "not attempted: Gradient answered 403 to an earlier write (API usage flagged)";
+
 pub fn summarize(rows: &[CountRow]) -> UsageSummary {
     let mut s = UsageSummary::default();
     for r in rows {
         match r.result {
             "set" => s.set += 1,
             "unmapped" => s.unmapped += 1,
-            "failed" => s.failed += 1,
+            "failed" => {
+                s.failed += 1;
+                if r.message.as_deref() == Some(NOT_ATTEMPTED) {
+                    s.not_attempted += 1;
+                }
+            }
             _ => s.planned += 1,
         }
     }

@@ -647,11 +647,11 @@ async fn next_links_that_repeat_or_leave_the_host_fail_the_read() {
     for (next, says) in [
         (
             "{base}/v2025_1/apis/3.0/company/contacts?fields=id,types/name&pageId=1",
-            "repeats",
+            "repeat",
         ),
         (
             "http://elsewhere.example/v2025_1/apis/3.0/company/contacts?pageId=1",
-            "another host",
+            "points at http://elsewhere.example, not at",
         ),
     ] {
         let server = broken_paging_server(next).await;

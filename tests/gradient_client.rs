@@ -254,3 +254,13 @@ async fn concurrent_writes_stay_under_the_rate_limit() {
     );
     assert_eq!(sim.current_counts().len(), 250);
 }
+
+/// The service definitions use exact wire strings: the simulator accepts only those of
+/// apis.md §1.4, so a typo here would fail every sync-services test, and this says why.
+#[test]
+fn service_category_and_subcategory_are_gradient_wire_strings() {
+    use synthesize_sims::gradient::{CATEGORIES, SUBCATEGORIES};
+    use synthesize_sync::gradient::{SERVICE_CATEGORY, SERVICE_SUBCATEGORY};
+    assert!(CATEGORIES.contains(&SERVICE_CATEGORY));
+    assert!(SUBCATEGORIES.contains(&SERVICE_SUBCATEGORY));
+}

@@ -64,7 +64,7 @@ async fn scripted() -> (synthesize_sims::RunningServer, Arc<AtomicUsize>) {
 #[tokio::test]
 async fn retry_after_seconds_is_honoured() {
     let (server, hits) = scripted().await;
-    let c = ApiClient::new(Side::ConnectWise, &fast_http(), HeaderMap::new());
+    let c = ApiClient::new(Side::ConnectWise, &fast_http(), HeaderMap::new()).unwrap();
     let started = Instant::now();
     let resp = c
         .send(Request::get(
@@ -86,7 +86,7 @@ async fn retry_after_beyond_the_budget_gives_up() {
     let (server, _) = scripted().await;
     let mut http = fast_http();
     http.max_retry_wait = Duration::from_millis(100);
-    let c = ApiClient::new(Side::ConnectWise, &http, HeaderMap::new());
+    let c = ApiClient::new(Side::ConnectWise, &http, HeaderMap::new()).unwrap();
     let e = c
         .send(Request::get(
             format!("{}/flaky", server.base_url()).parse().unwrap(),
@@ -100,7 +100,7 @@ async fn retry_after_beyond_the_budget_gives_up() {
 #[tokio::test]
 async fn non_idempotent_posts_are_not_retried_on_5xx() {
     let (server, hits) = scripted().await;
-    let c = ApiClient::new(Side::Synthesize, &fast_http(), HeaderMap::new());
+    let c = ApiClient::new(Side::Synthesize, &fast_http(), HeaderMap::new()).unwrap();
     let url: url::Url = format!("{}/create", server.base_url()).parse().unwrap();
     let e = c
         .send(Request::new(reqwest::Method::POST, url.clone()))
@@ -124,7 +124,7 @@ async fn connection_refused_is_retried_then_reported() {
         .local_addr()
         .unwrap()
         .port();
-    let c = ApiClient::new(Side::Autotask, &fast_http(), HeaderMap::new());
+    let c = ApiClient::new(Side::Autotask, &fast_http(), HeaderMap::new()).unwrap();
     let e = c
         .send(Request::get(
             format!("http://127.0.0.1:{port}/x").parse().unwrap(),
@@ -132,7 +132,7 @@ async fn connection_refused_is_retried_then_reported() {
         .await
         .unwrap_err();
     assert!(
-        e.describe().contains("cannot connect to 127.0.0.1"),
+        e.describe().contains("cannot connect to http://127.0.0.1"),
         "{}",
         e.describe()
     );
@@ -142,7 +142,7 @@ async fn connection_refused_is_retried_then_reported() {
 #[tokio::test]
 async fn user_agent_names_the_tool_and_version() {
     let (server, _) = scripted().await;
-    let c = ApiClient::new(Side::Synthesize, &fast_http(), HeaderMap::new());
+    let c = ApiClient::new(Side::Synthesize, &fast_http(), HeaderMap::new()).unwrap();
     let resp = c
         .send(Request::get(
             format!("{}/ua", server.base_url()).parse().unwrap(),

@@ -5,14 +5,18 @@
 //! state (accounts by vendor-chosen id, skus with ObjectId-like `_id` == `id`, the
 //! partner's mappings of accounts and services); wrapped answers on `GET ''` and the status
 //! PATCH, unwrapped ones on `/organization`, the accounts routes and `POST /service`;
-//! validation 400s in NestJS shape (`unitCount` must be a number, case-sensitive status and
-//! category enums); 404 `No account map found with id: X` for a count on an unmapped
-//! account or service, and other 404 messages for unknown services; 201 on a count; the
-//! 100 requests/second limit answered with 429 and no `Retry-After`; switchable faults.
-//! Every count call is recorded in order for tests.
+//! validation 400s in NestJS shape (`unitCount` must be a number, case-sensitive status,
+//! category and subcategory enums); 404 `No account map found with id: X` for a count on
+//! an unmapped account or service, and other 404 messages for unknown services; 201 on a
+//! count; the 100 requests/second limit answered with 429 and no `Retry-After`;
+//! switchable faults;
+//! a switchable 403 "anomaly" answer (apis.md §1.5: Gradient detected an anomaly with your
+//! API usage, contact support). Every count call the handler saw is recorded in order for
+//! tests (a 403, 401 or 429 never reaches it, so it is never recorded).
 //!
 //! Not modelled: alerting routes, clients (`/organization/clients`), vendor PATCH,
-//! per-organisation services, `no_build` (accepted and ignored), 403 anomaly detection.
+//! per-organisation services, `no_build` (accepted and ignored), a category→subcategory
+//! pairing rule (none is documented).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -43,6 +47,62 @@ pub const CATEGORIES: [&str; 7] = [
     "consulting",
     "other",
 ];
+
+/// Valid service subcategories, exactly as the wire wants them (apis.md §1.4):
+/// case-sensitive, with spaces and parentheses, misspelling included ("priviledged").
+pub const SUBCATEGORIES: [&str; 46] = [
+    "endpoint detection and response (EDR)",
+    "email security",
+    "virtual private network services (VPN)",
+    "DNS filtering",
+    "dark web monitoring",
+    "password management",
+    "single sign on (SSO)",
+    "priviledged access and identity management (PAM/PIM)",
+    "security information and event management (SIEM)",
+    "mobile device management (MDM)",
+    "application security",
+    "mobile application management (MAM)",
+    "multi factor authentication (MFA)",
+    "cloud backup",
+    "local backup",
+    "desktop backup",
+    "data archiving",
+    "physical offsite storage",
+    "business continuity",
+    "hosted email",
+    "video conferencing",
+    "voice over IP services (VOIP)",
+    "line of business application support",
+    "unified communications as a service (UCaaS)",
+    "customer relationship management",
+    "cloud storage",
+    "website hosting",
+    "hardware as a service (HaaS)",
+    "managed print services",
+    "virtual desktop infrastructure (VDI)",
+    "virtual server hosting",
+    "infrastructure as a service (IaaS)",
+    "end user support",
+    "server management and support",
+    "network management and support",
+    "printer management and support",
+    "desktop management and support",
+    "hosted security operations centre (SOC)",
+    "software development",
+    "penetration testing",
+    "project services",
+    "governance and compliance",
+    "business intelligence services / analytics",
+    "phishing simulation",
+    "privacy and security awareness training",
+    "other",
+];
+
+/// The 403 message for detected anomalies (apis.md §1.5; the exact wording is not
+/// documented, so this one is ours).
+pub const ANOMALY_MESSAGE: &str =
+    "Gradient has detected an anomaly with your API usage. Please contact support.";
 
 /// Statuses the status route accepts (case-sensitive).
 const STATUSES: [&str; 5] = ["active", "inactive", "pending", "disabled", "error"];
@@ -100,6 +160,9 @@ struct State0 {
     /// Sandbox mode: the partner maps new accounts and services as soon as they exist,
     /// except these account ids (so the sandbox shows unmapped pairs too).
     auto_map: Option<BTreeSet<String>>,
+    /// Anomaly mode: `Some(n)` lets `n` more authenticated requests through, then answers
+    /// every authenticated request 403; `None` is off.
+    anomaly_after: Option<usize>,
 }
 
 /// A running-state handle; clone it freely.
@@ -130,6 +193,7 @@ impl GradientSim {
                 window: VecDeque::new(),
                 next_object_id: 0x65a0_0000,
                 auto_map: None,
+                anomaly_after: None,
             })),
             faults: Faults::default(),
             log: RequestLog::default(),
@@ -177,6 +241,24 @@ impl GradientSim {
         lock(&self.state).rate_limit = per_second;
     }
 
+    /// Anomaly mode (apis.md §1.5). `Some(n)`: after `n` more requests have passed auth
+    /// (whatever their answer), every authenticated request is answered 403 with
+    /// [`ANOMALY_MESSAGE`]; `Some(0)` starts now. `None` turns it off. Requests with a bad
+    /// token still get 401, and a 403 never reaches a handler, so nothing is stored.
+    pub fn set_anomaly_after(&self, requests: Option<usize>) {
+        lock(&self.state).anomaly_after = requests;
+    }
+
+    /// Anomaly mode from the next request on (`true`) or off (`false`).
+    pub fn set_anomaly(&self, on: bool) {
+        self.set_anomaly_after(on.then_some(0));
+    }
+
+    /// Whether authenticated requests are being answered 403 now.
+    pub fn anomaly_active(&self) -> bool {
+        lock(&self.state).anomaly_after == Some(0)
+    }
+
     /// A copy of the default partner's state.
     pub fn partner(&self) -> Partner {
         let s = lock(&self.state);
@@ -220,7 +302,8 @@ impl GradientSim {
         lock(&self.state).auto_map = Some(except_accounts.into_iter().map(Into::into).collect());
     }
 
-    /// Every count call in order (accepted, unmapped and rejected).
+    /// Every count call in order (accepted, unmapped and rejected). Requests stopped
+    /// before the handler (401, 403 anomaly, 429, injected faults) are not count calls.
     pub fn count_calls(&self) -> Vec<CountCall> {
         self.partner().counts
     }
@@ -276,13 +359,16 @@ impl GradientSim {
 
 fn nest_error(status: StatusCode, message: Value) -> Response {
     let mut body = json!({ "statusCode": status.as_u16(), "message": message });
-    if status == StatusCode::BAD_REQUEST {
-        body["error"] = json!("Bad Request");
+    match status {
+        StatusCode::BAD_REQUEST => body["error"] = json!("Bad Request"),
+        StatusCode::FORBIDDEN => body["error"] = json!("Forbidden"),
+        _ => {}
     }
     (status, axum::Json(body)).into_response()
 }
 
-/// Rate limit, faults and auth, in the order the real service would apply them.
+/// Rate limit, faults, auth and anomaly detection, in the order the real service would
+/// apply them.
 async fn gate(State(sim): State<GradientSim>, mut req: Request, next: Next) -> Response {
     {
         let mut s = lock(&sim.state);
@@ -326,6 +412,17 @@ async fn gate(State(sim): State<GradientSim>, mut req: Request, next: Next) -> R
     }
     match partner_of(&sim, req.headers()) {
         Some(key) => {
+            {
+                let mut s = lock(&sim.state);
+                match s.anomaly_after {
+                    Some(0) => {
+                        drop(s);
+                        return nest_error(StatusCode::FORBIDDEN, json!(ANOMALY_MESSAGE));
+                    }
+                    Some(n) => s.anomaly_after = Some(n - 1),
+                    None => {}
+                }
+            }
             req.extensions_mut().insert(PartnerKey(key));
             next.run(req).await
         }
@@ -554,6 +651,14 @@ async fn post_service(
         problems.push(format!(
             "category must be one of the following values: {}",
             CATEGORIES.join(", ")
+        ));
+    }
+    if let Some(c) = field("subcategory")
+        && !SUBCATEGORIES.contains(&c.as_str())
+    {
+        problems.push(format!(
+            "subcategory must be one of the following values: {}",
+            SUBCATEGORIES.join(", ")
         ));
     }
     if !problems.is_empty() {

@@ -9,10 +9,11 @@ use serde_json::Value;
 use url::Url;
 
 use crate::error::{Error, Result, Side};
-use crate::http::{ApiClient, HttpError, Request, Response, header};
+use crate::http::{ApiClient, HttpError, Request, Response, header, origin};
 use crate::settings::{AutotaskSettings, HttpSettings};
 
 use super::query::{Filter, Query};
+use crate::source::{HasId, IdOrder};
 
 /// Lower-cased fragments of the `errors` of a 500 that says the request itself is wrong
 /// (a bad username or integration code, an unknown field, a bad value, a refused cursor).
@@ -120,13 +121,6 @@ impl ThresholdInfo {
     }
 }
 
-/// Rows that carry an id. Query pages must come sorted by id (apis.md §3.4: keyset paging
-/// over id); the reader checks it, so a server that repeats a page cannot make us count
-/// an item twice.
-pub trait HasId {
-    fn id(&self) -> i64;
-}
-
 #[derive(Deserialize)]
 struct PageBody<T> {
     #[serde(alias = "Items")]
@@ -202,7 +196,7 @@ impl AutotaskClient {
         let mut defaults = HeaderMap::new();
         defaults.insert(ACCEPT, HeaderValue::from_static("application/json"));
         Ok(Self {
-            api: ApiClient::new(Side::Autotask, http, defaults).with_transient_check(transient),
+            api: ApiClient::new(Side::Autotask, http, defaults)?.with_transient_check(transient),
             auth,
             username: settings.username.clone(),
             discovery_url: settings.discovery_url.clone(),
@@ -292,6 +286,17 @@ impl AutotaskClient {
                     ),
                 )
             })?;
+        // Every later request carries the credentials to this address: it obeys the same
+        // rule as a configured one (https, or http on loopback only; no user info).
+        origin::check_base(&url).map_err(|refusal| {
+            Error::api(
+                Side::Autotask,
+                format!(
+                    "zone discovery answered a zone URL that {refusal}; refusing to send the \
+                     credentials there (set AUTOTASK_BASE_URL to your zone URL)"
+                ),
+            )
+        })?;
         if !url.path().ends_with('/') {
             let path = format!("{}/", url.path());
             url.set_path(&path);
@@ -337,7 +342,7 @@ impl AutotaskClient {
         let mut url = self.url(&format!("V1.0/{entity}/query")).await?;
         let what = format!("reading {entity}");
         let mut pages: u64 = 0;
-        let mut last_id: Option<i64> = None;
+        let mut order = IdOrder::default();
         loop {
             let req = Request::new(reqwest::Method::POST, url.clone())
                 .json(query)
@@ -358,19 +363,11 @@ impl AutotaskClient {
                     ),
                 ));
             }
+            // Keyset paging over id (apis.md §3.4): ids strictly increase across the read.
             for item in &page.items {
-                let id = item.id();
-                if last_id.is_some_and(|last| id <= last) {
-                    return Err(Error::api(
-                        Side::Autotask,
-                        format!(
-                            "{what}: page {pages} repeats or reorders ids (id {id} after {}); \
-                             not trusting the paging, nothing was counted",
-                            last_id.unwrap_or_default()
-                        ),
-                    ));
-                }
-                last_id = Some(id);
+                order.check(item.id()).map_err(|problem| {
+                    Error::api(Side::Autotask, format!("{what}: page {pages}: {problem}"))
+                })?;
             }
             on_page(page.items)?;
             let Some(next) = page
@@ -380,23 +377,14 @@ impl AutotaskClient {
             else {
                 return Ok(pages);
             };
-            let next = Url::parse(next.trim()).map_err(|e| {
+            // The next request carries the secret: it goes only to the zone's host, on the
+            // zone's scheme and port (http::origin).
+            let next = origin::next_page(&zone, &url, &next).map_err(|refusal| {
                 Error::api(
                     Side::Autotask,
-                    format!("{what}: page {pages} gave a next page URL that is not a URL ({e})"),
+                    format!("{what}: page {pages} gave a next page URL that {refusal}; stopping the read"),
                 )
             })?;
-            // The next request carries the secret: send it only where the zone is.
-            if !same_origin(&next, &zone) {
-                return Err(Error::api(
-                    Side::Autotask,
-                    format!(
-                        "{what}: the next page URL points at {}, not at the zone {}; refusing to send the credentials there",
-                        origin(&next),
-                        origin(&zone)
-                    ),
-                ));
-            }
             if next == url {
                 return Err(Error::api(
                     Side::Autotask,
@@ -491,19 +479,6 @@ fn decode<T: DeserializeOwned>(what: &str, resp: &Response) -> Result<T> {
         .map_err(|m| Error::api(Side::Autotask, format!("{what}: {m}")))
 }
 
-fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme().eq_ignore_ascii_case(b.scheme())
-        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
-        && a.port_or_known_default() == b.port_or_known_default()
-}
-
-fn origin(u: &Url) -> String {
-    match u.port() {
-        Some(p) => format!("{}://{}:{p}", u.scheme(), u.host_str().unwrap_or("?")),
-        None => format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,19 +540,5 @@ mod tests {
         .unwrap();
         assert_eq!(camel, pascal);
         assert_eq!(camel.percent_used(), 25.0);
-    }
-
-    #[test]
-    fn origins_compare_scheme_host_and_port() {
-        let zone = Url::parse("https://webservices5.autotask.net/ATServicesRest/").unwrap();
-        let next = Url::parse(
-            "https://WebServices5.autotask.net:443/atservicesrest/V1.0/X/query/next?paging=1",
-        )
-        .unwrap();
-        assert!(same_origin(&next, &zone));
-        let other = Url::parse("https://evil.example/ATServicesRest/V1.0/X/query/next").unwrap();
-        assert!(!same_origin(&other, &zone));
-        let http = Url::parse("http://webservices5.autotask.net/ATServicesRest/").unwrap();
-        assert!(!same_origin(&http, &zone));
     }
 }

@@ -29,7 +29,8 @@ use crate::progress::Progress;
 use crate::settings::{AutotaskService, Settings, TypeSelection};
 use crate::source::Source;
 
-use client::{AutotaskClient, HasId, ThresholdInfo};
+use crate::source::{Field, HasId};
+use client::{AutotaskClient, ThresholdInfo};
 use query::{Filter, MAX_IN_VALUES, Query};
 
 const CONFIGURATION_ITEMS: &str = "ConfigurationItems";
@@ -208,20 +209,32 @@ impl AutotaskSource {
             .query(CONFIGURATION_ITEMS, &q, |page: Vec<ItemRow>| {
                 reading.page(page.len() as u64);
                 for item in page {
-                    let active = item.is_active.ok_or_else(|| {
-                        Error::api(
-                            crate::error::Side::Autotask,
-                            format!(
-                                "reading {CONFIGURATION_ITEMS}: item {} came without isActive",
-                                item.id
-                            ),
-                        )
-                    })?;
+                    // A field present with null is data ("no company"); one that is absent
+                    // means the answer changed shape: the read fails (source::Field).
+                    let side = crate::error::Side::Autotask;
+                    let active = item
+                        .is_active
+                        .require(side, CONFIGURATION_ITEMS, "isActive")?
+                        .copied()
+                        .ok_or_else(|| {
+                            Error::api(
+                                side,
+                                format!(
+                                    "reading {CONFIGURATION_ITEMS}: item {} has isActive null",
+                                    item.id
+                                ),
+                            )
+                        })?;
+                    let company_id = item
+                        .company_id
+                        .require(side, CONFIGURATION_ITEMS, "companyID")?
+                        .copied();
                     let type_name = item
                         .configuration_item_type
-                        .and_then(|t| types.get(&t))
+                        .require(side, CONFIGURATION_ITEMS, "configurationItemType")?
+                        .and_then(|t| types.get(t))
                         .map(String::as_str);
-                    rule.fold(tally, active, item.company_id, type_name);
+                    rule.fold(tally, active, company_id, type_name);
                 }
                 Ok(())
             })
@@ -348,11 +361,11 @@ impl HasId for TypeRow {
 struct ItemRow {
     id: i64,
     #[serde(rename = "companyID", default)]
-    company_id: Option<i64>,
+    company_id: Field<i64>,
     #[serde(rename = "configurationItemType", default)]
-    configuration_item_type: Option<i64>,
+    configuration_item_type: Field<i64>,
     #[serde(rename = "isActive", default)]
-    is_active: Option<bool>,
+    is_active: Field<bool>,
 }
 
 impl HasId for ItemRow {

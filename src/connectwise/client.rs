@@ -15,13 +15,14 @@ use std::collections::HashSet;
 use base64::Engine;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, LINK};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use crate::error::{Error, Result, Side};
-use crate::http::{ApiClient, HttpError, Request, Response, header};
+use crate::http::{ApiClient, HttpError, Request, Response, header, origin};
 use crate::settings::{ConnectWiseSettings, HttpSettings};
+use crate::source::{HasId, IdOrder};
 
 const SIDE: Side = Side::ConnectWise;
 
@@ -75,12 +76,14 @@ pub struct ConnectWiseClient {
 
 impl ConnectWiseClient {
     pub fn new(settings: &ConnectWiseSettings, http: &HttpSettings) -> Result<Self> {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!(
+        let raw = format!(
             "{}+{}:{}",
             settings.company_id,
             settings.public_key.expose(),
             settings.private_key.expose()
-        ));
+        );
+        crate::http::redact::register_token(&raw);
+        let token = base64::engine::general_purpose::STANDARD.encode(raw);
         let mut auth_headers = HeaderMap::new();
         let (k, v) = header("authorization", &format!("Basic {token}"))
             .map_err(|problem| Error::setting("CONNECTWISE_PUBLIC_KEY", problem))?;
@@ -92,8 +95,8 @@ impl ConnectWiseClient {
         let mut login_headers = HeaderMap::new();
         login_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         Ok(Self {
-            api: ApiClient::new(SIDE, http, auth_headers),
-            login: ApiClient::new(SIDE, http, login_headers),
+            api: ApiClient::new(SIDE, http, auth_headers)?,
+            login: ApiClient::new(SIDE, http, login_headers)?,
             site: settings.base_url.clone(),
             company_id: settings.company_id.clone(),
             codebase: settings
@@ -209,11 +212,15 @@ impl ConnectWiseClient {
     /// Reads every row of the list at `path` (e.g. `company/contacts`) that the query
     /// selects, 1,000 a page, handing each page to `on_page` before asking for the next.
     /// Any page that fails (after the HTTP layer's retries) fails the whole read.
-    pub async fn for_each_page<T: DeserializeOwned>(
+    ///
+    /// Forward-only pages come ordered by id (apis.md §2.4), so ids must strictly increase
+    /// across the whole read: a page that repeats or reorders earlier rows fails the read
+    /// instead of counting them twice.
+    pub async fn for_each_page<T: DeserializeOwned + HasId>(
         &mut self,
         path: &str,
         query: &[(&str, &str)],
-        mut on_page: impl FnMut(Vec<T>),
+        mut on_page: impl FnMut(Vec<T>) -> Result<()>,
     ) -> Result<()> {
         let endpoint = format!("GET {path}");
         let mut url = self.api_base().await?.join(path).expect("relative path");
@@ -223,6 +230,7 @@ impl ConnectWiseClient {
         url.set_query(Some(&encode_query(&pairs)));
 
         let mut asked: HashSet<String> = HashSet::new();
+        let mut order = IdOrder::default();
         loop {
             if !asked.insert(url.as_str().to_string()) {
                 return Err(Error::api(
@@ -245,7 +253,12 @@ impl ConnectWiseClient {
                 .json()
                 .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?;
             let count = rows.len();
-            on_page(rows);
+            for row in &rows {
+                order
+                    .check(row.id())
+                    .map_err(|problem| Error::api(SIDE, format!("{endpoint}: {problem}")))?;
+            }
+            on_page(rows)?;
             let next = next_link(&resp.headers)
                 .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?;
             match next {
@@ -279,35 +292,15 @@ impl ConnectWiseClient {
         }
     }
 
-    /// The URL of the next page: the link resolved against the current URL, on our own
-    /// scheme, host and port. The credentials travel with every request, so a link to
-    /// another host is refused rather than followed.
+    /// The URL of the next page: the link resolved against the current URL and put on the
+    /// configured origin; a link to another host is refused ([`origin::next_page`]).
     fn follow(&self, current: &Url, link: &str, endpoint: &str) -> Result<Url> {
-        let mut next = current.join(link).map_err(|e| {
+        origin::next_page(&self.site, current, link).map_err(|refusal| {
             Error::api(
                 SIDE,
-                format!("{endpoint}: the next-page link '{link}' is not a URL ({e})"),
+                format!("{endpoint}: the next-page link {refusal}; stopping the read"),
             )
-        })?;
-        let same_host = next
-            .host_str()
-            .zip(current.host_str())
-            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
-        if !same_host {
-            return Err(Error::api(
-                SIDE,
-                format!(
-                    "{endpoint}: the next-page link points at another host ({}); \
-                     refusing to send the credentials there",
-                    next.host_str().unwrap_or("?")
-                ),
-            ));
-        }
-        // Behind a proxy the link may name http:// or drop the port; we keep talking to the
-        // host we were configured with.
-        let _ = next.set_scheme(current.scheme());
-        let _ = next.set_port(current.port());
-        Ok(next)
+        })
     }
 
     /// Sends one authenticated request, turning failures into errors that say what to fix.
@@ -553,15 +546,6 @@ pub fn parse_link_header(text: &str) -> Result<Vec<(String, Vec<String>)>, Strin
     }
 }
 
-/// Deserialises `null` as the type's default (an absent array and a null one mean the same).
-pub fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -673,7 +657,10 @@ mod tests {
                 "GET company/contacts",
             )
             .unwrap_err();
-        assert!(e.to_string().contains("another host"), "{e}");
+        assert!(
+            e.to_string().contains("https://evil.example, not at"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -15,13 +15,13 @@ use serde::Deserialize;
 
 pub use client::{CompanyInfo, ConnectWiseClient, SystemInfo};
 
+use crate::error::Side;
 use crate::error::{Error, Result};
 use crate::names::normalize;
 use crate::plan::{ContactRule, DeviceRule, Tally};
 use crate::progress::Progress;
 use crate::settings::{Settings, SourceKind};
-use crate::source::Source;
-use client::null_as_default;
+use crate::source::{Field, HasId, Source, schema_drift};
 
 /// Reads ConnectWise contacts or configurations and folds them per company.
 pub struct ConnectWiseSource {
@@ -69,7 +69,8 @@ impl ConnectWiseSource {
                     tenant.extend(page.into_iter().map(|t| TenantType {
                         id: t.id,
                         name: t.description.unwrap_or_default(),
-                    }))
+                    }));
+                    Ok(())
                 },
             )
             .await?;
@@ -92,7 +93,8 @@ impl ConnectWiseSource {
                     tenant.extend(page.into_iter().map(|t| TenantType {
                         id: t.id,
                         name: t.name.unwrap_or_default(),
-                    }))
+                    }));
+                    Ok(())
                 },
             )
             .await?;
@@ -115,6 +117,7 @@ impl ConnectWiseSource {
         let rule = ContactRule::new(&self.contact_types);
         let mut tally = Tally::default();
         let mut reading = progress.reading("ConnectWise contacts");
+        let mut with_company: u64 = 0;
         self.client
             .for_each_page(
                 "company/contacts",
@@ -128,12 +131,15 @@ impl ConnectWiseSource {
                 |page: Vec<ContactRow>| {
                     reading.page(page.len() as u64);
                     for contact in &page {
-                        fold_contact(&rule, &mut tally, contact, &names_by_id);
+                        with_company += u64::from(!contact.company.is_absent());
+                        fold_contact(&rule, &mut tally, contact, &names_by_id)?;
                     }
+                    Ok(())
                 },
             )
             .await?;
         reading.finish();
+        check_some_have_company(CONTACTS, tally.items_read, with_company)?;
         Ok(tally)
     }
 
@@ -149,6 +155,7 @@ impl ConnectWiseSource {
         let rule = DeviceRule::new(&self.configuration_types);
         let mut tally = Tally::default();
         let mut reading = progress.reading("ConnectWise configurations");
+        let mut with_company: u64 = 0;
         self.client
             .for_each_page(
                 "company/configurations",
@@ -162,12 +169,15 @@ impl ConnectWiseSource {
                 |page: Vec<ConfigurationRow>| {
                     reading.page(page.len() as u64);
                     for configuration in &page {
-                        fold_configuration(&rule, &mut tally, configuration, &names_by_id);
+                        with_company += u64::from(!configuration.company.is_absent());
+                        fold_configuration(&rule, &mut tally, configuration, &names_by_id)?;
                     }
+                    Ok(())
                 },
             )
             .await?;
         reading.finish();
+        check_some_have_company(CONFIGURATIONS, tally.items_read, with_company)?;
         Ok(tally)
     }
 }
@@ -276,6 +286,27 @@ fn names_by_id(types: &[ResolvedType]) -> BTreeMap<i64, String> {
     types.iter().map(|t| (t.id, t.configured.clone())).collect()
 }
 
+const CONTACTS: &str = "company/contacts";
+const CONFIGURATIONS: &str = "company/configurations";
+
+/// ConnectWise leaves `null` properties out of its answers (sims/src/connectwise/tenant.rs),
+/// so one row without `company` is an item with no company. A read in which not one row
+/// has it is the answer's shape changing (the field renamed or no longer projected), not a
+/// tenant whose every item lost its company: the read fails (docs/SECURITY.md).
+fn check_some_have_company(entity: &str, items: u64, with_company: u64) -> Result<()> {
+    if items > 0 && with_company == 0 {
+        return Err(Error::api(
+            Side::ConnectWise,
+            format!(
+                "not one of the {items} rows of {entity} came with a 'company' field, which \
+                 the count depends on; the API's answer has changed shape, so nothing was \
+                 counted (report this with the output of -vv)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A reference's name, or, when the answer left it out, the configured name of its id.
 fn ref_name<'a>(r: &'a NamedRef, names_by_id: &'a BTreeMap<i64, String>) -> Option<&'a str> {
     r.name
@@ -283,31 +314,47 @@ fn ref_name<'a>(r: &'a NamedRef, names_by_id: &'a BTreeMap<i64, String>) -> Opti
         .or_else(|| r.id.and_then(|id| names_by_id.get(&id)).map(String::as_str))
 }
 
+/// The company of a row: `None` when it has none. A company reference without an id is a
+/// changed shape, not "no company".
+fn company_of<'a>(
+    entity: &str,
+    company: &'a Field<NamedRef>,
+) -> Result<Option<(String, Option<&'a str>)>> {
+    match company {
+        Field::Absent | Field::Null => Ok(None),
+        Field::Value(r) => {
+            let id =
+                r.id.ok_or_else(|| schema_drift(Side::ConnectWise, entity, "company/id"))?;
+            Ok(Some((id.to_string(), r.name.as_deref())))
+        }
+    }
+}
+
 fn fold_contact(
     rule: &ContactRule,
     tally: &mut Tally,
     contact: &ContactRow,
     names_by_id: &BTreeMap<i64, String>,
-) {
-    let company_id = contact
-        .company
-        .as_ref()
-        .and_then(|c| c.id)
-        .map(|id| id.to_string());
-    let company_name = contact.company.as_ref().and_then(|c| c.name.as_deref());
-    let company = company_id.as_deref().map(|id| (id, company_name));
+) -> Result<()> {
+    let company = company_of(CONTACTS, &contact.company)?;
+    let inactive = contact
+        .inactive_flag
+        .require(Side::ConnectWise, CONTACTS, "inactiveFlag")?
+        .copied()
+        // The server was asked for inactiveFlag=false only.
+        .unwrap_or(false);
     let types = contact
         .types
-        .iter()
-        .filter_map(|t| ref_name(t, names_by_id));
-    // The server was asked for inactiveFlag=false only, so a row that leaves the flag out is
-    // one of those.
+        .require(Side::ConnectWise, CONTACTS, "types")?
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     rule.fold(
         tally,
-        contact.inactive_flag.unwrap_or(false),
-        company,
-        types,
+        inactive,
+        company.as_ref().map(|(id, name)| (id.as_str(), *name)),
+        types.iter().filter_map(|t| ref_name(t, names_by_id)),
     );
+    Ok(())
 }
 
 fn fold_configuration(
@@ -315,33 +362,30 @@ fn fold_configuration(
     tally: &mut Tally,
     configuration: &ConfigurationRow,
     names_by_id: &BTreeMap<i64, String>,
-) {
-    let company_id = configuration
-        .company
-        .as_ref()
-        .and_then(|c| c.id)
-        .map(|id| id.to_string());
-    let company_name = configuration
-        .company
-        .as_ref()
-        .and_then(|c| c.name.as_deref());
-    let company = company_id.as_deref().map(|id| (id, company_name));
+) -> Result<()> {
+    let company = company_of(CONFIGURATIONS, &configuration.company)?;
+    let active = configuration
+        .active_flag
+        .require(Side::ConnectWise, CONFIGURATIONS, "activeFlag")?
+        .copied()
+        // The server was asked for activeFlag=true only.
+        .unwrap_or(true);
     let type_name = configuration
         .kind
-        .as_ref()
+        .require(Side::ConnectWise, CONFIGURATIONS, "type")?
         .and_then(|t| ref_name(t, names_by_id));
     let contact_name = configuration
         .contact
         .as_ref()
         .and_then(|c| c.name.as_deref());
-    // The server was asked for activeFlag=true only (see fold_contact).
     rule.fold(
         tally,
-        configuration.active_flag.unwrap_or(true),
-        company,
+        active,
+        company.as_ref().map(|(id, name)| (id.as_str(), *name)),
         type_name,
         contact_name,
     );
+    Ok(())
 }
 
 /// A reference `{id, name}` (type, contact, company). Either may be left out.
@@ -352,25 +396,45 @@ struct NamedRef {
     name: Option<String>,
 }
 
-/// `/company/contacts` rows, as projected by `fields`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+/// `/company/contacts` rows, as projected by `fields`. The fields the count depends on are
+/// [`Field`]s: absent fails the read, `null` is data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ContactRow {
-    inactive_flag: Option<bool>,
-    company: Option<NamedRef>,
-    #[serde(deserialize_with = "null_as_default")]
-    types: Vec<NamedRef>,
+    id: i64,
+    #[serde(default)]
+    inactive_flag: Field<bool>,
+    #[serde(default)]
+    company: Field<NamedRef>,
+    #[serde(default)]
+    types: Field<Vec<NamedRef>>,
+}
+
+impl HasId for ContactRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 /// `/company/configurations` rows, as projected by `fields`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ConfigurationRow {
-    active_flag: Option<bool>,
-    #[serde(rename = "type")]
-    kind: Option<NamedRef>,
-    company: Option<NamedRef>,
+    id: i64,
+    #[serde(default)]
+    active_flag: Field<bool>,
+    #[serde(rename = "type", default)]
+    kind: Field<NamedRef>,
+    #[serde(default)]
+    company: Field<NamedRef>,
+    #[serde(default)]
     contact: Option<NamedRef>,
+}
+
+impl HasId for ConfigurationRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 /// `/company/contacts/types`: `description`, not `name` (apis.md §2.8).
@@ -381,12 +445,24 @@ struct ContactTypeRow {
     description: Option<String>,
 }
 
+impl HasId for ContactTypeRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 /// `/company/configurations/types`.
 #[derive(Debug, Clone, Deserialize)]
 struct ConfigurationTypeRow {
     id: i64,
     #[serde(default)]
     name: Option<String>,
+}
+
+impl HasId for ConfigurationTypeRow {
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 #[cfg(test)]
@@ -453,13 +529,13 @@ mod tests {
               {"id":2,"inactiveFlag":false,"company":{"id":250},"types":[{"id":4}]},
               {"id":3,"inactiveFlag":false,"types":[{"id":4,"name":"Billed User"}]},
               {"id":4,"inactiveFlag":true,"company":{"id":250},"types":[{"id":4}]},
-              {"id":5,"company":{"id":7,"name":"Fabrikam"},"types":null}
+              {"id":5,"inactiveFlag":false,"company":{"id":7,"name":"Fabrikam"},"types":null}
             ]"#,
         )
         .unwrap();
         let mut tally = Tally::default();
         for r in &rows {
-            fold_contact(&rule, &mut tally, r, &names);
+            fold_contact(&rule, &mut tally, r, &names).unwrap();
         }
         assert_eq!(tally.companies["250"].counts["Billed User"], 2);
         assert_eq!(tally.companies["250"].name.as_deref(), Some("Contoso"));
@@ -475,22 +551,58 @@ mod tests {
         let names = BTreeMap::from([(11, "License".to_string())]);
         let rows: Vec<ConfigurationRow> = serde_json::from_str(
             r#"[
-              {"activeFlag":true,"type":{"id":11,"name":"License"},"company":{"id":9,"name":"A"},"contact":{"name":"Reception (SHARED)"}},
-              {"activeFlag":true,"type":{"id":11},"company":{"id":9},"contact":{"name":"Jane"}},
-              {"activeFlag":true,"type":{"id":11,"name":"License"},"company":{"id":9}},
-              {"activeFlag":true,"type":{"id":5,"name":"Server"},"company":{"id":9}},
-              {"activeFlag":true,"type":{"id":11,"name":"License"}}
+              {"id":1,"activeFlag":true,"type":{"id":11,"name":"License"},"company":{"id":9,"name":"A"},"contact":{"name":"Reception (SHARED)"}},
+              {"id":2,"activeFlag":true,"type":{"id":11},"company":{"id":9},"contact":{"name":"Jane"}},
+              {"id":3,"activeFlag":true,"type":{"id":11,"name":"License"},"company":{"id":9}},
+              {"id":4,"activeFlag":true,"type":{"id":5,"name":"Server"},"company":{"id":9}},
+              {"id":5,"activeFlag":true,"type":{"id":11,"name":"License"}}
             ]"#,
         )
         .unwrap();
         let mut tally = Tally::default();
         for r in &rows {
-            fold_configuration(&rule, &mut tally, r, &names);
+            fold_configuration(&rule, &mut tally, r, &names).unwrap();
         }
         assert_eq!(tally.companies["9"].counts[SHARED_DEVICES], 1);
         assert_eq!(tally.companies["9"].counts[NOT_SHARED_DEVICES], 2);
         assert_eq!(tally.skipped[&Skip::TypeNotCounted], 1);
         assert_eq!(tally.skipped[&Skip::NoCompany], 1);
+    }
+
+    /// Regression: PascalCase rows, or rows that lost a field the count depends on, were
+    /// folded as "no company" / defaults and billed wrong (issue "hostile input" §5).
+    #[test]
+    fn rows_that_lost_a_counted_field_fail_the_read() {
+        let rule = ContactRule::new(&["Billed User".into()]);
+        let names = BTreeMap::from([(4, "Billed User".to_string())]);
+        for (row, field) in [
+            (
+                r#"{"id":1,"company":{"id":2},"types":[{"id":4}]}"#,
+                "inactiveFlag",
+            ),
+            (
+                r#"{"id":1,"inactiveFlag":false,"company":{"id":2}}"#,
+                "types",
+            ),
+            (
+                r#"{"id":1,"inactiveFlag":false,"company":{"name":"X"},"types":[{"id":4}]}"#,
+                "company/id",
+            ),
+        ] {
+            let row: ContactRow = serde_json::from_str(row).unwrap();
+            let e = fold_contact(&rule, &mut Tally::default(), &row, &names).unwrap_err();
+            assert!(e.to_string().contains(&format!("'{field}'")), "{e}");
+            assert_eq!(e.exit_code(), 1);
+        }
+        assert!(serde_json::from_str::<ContactRow>(r#"{"Id":1,"InactiveFlag":false}"#).is_err());
+        let device = DeviceRule::new(&["License".into()]);
+        let row: ConfigurationRow =
+            serde_json::from_str(r#"{"id":1,"activeFlag":true,"company":{"id":9}}"#).unwrap();
+        let e = fold_configuration(&device, &mut Tally::default(), &row, &names).unwrap_err();
+        assert!(e.to_string().contains("'type'"), "{e}");
+        assert!(check_some_have_company(CONTACTS, 3, 0).is_err());
+        assert!(check_some_have_company(CONTACTS, 3, 1).is_ok());
+        assert!(check_some_have_company(CONTACTS, 0, 0).is_ok());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: simulators on loopback and the built binary.
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -17,6 +19,7 @@ pub fn fast_http() -> HttpSettings {
         retry_base_delay: Duration::from_millis(5),
         max_retry_wait: Duration::from_secs(10),
         write_concurrency: 8,
+        ..HttpSettings::default()
     }
 }
 

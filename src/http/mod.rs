@@ -1,22 +1,28 @@
 //! The one HTTP layer under every client.
 //!
-//! It owns what no client should write again: timeouts, retries of 429 / 5xx /
-//! connection errors with exponential backoff and jitter, `Retry-After` (seconds or HTTP
-//! date) within a bounded total wait, an optional pacer that keeps a whole run under an
-//! API's request rate, a request counter per API, the `User-Agent`, and logging in which
-//! secret headers are always redacted.
+//! It owns what no client should write again: timeouts, a size cap on every answer,
+//! retries of 429 / 5xx / connection errors (the decision is [`retry::decide`]), an
+//! optional pacer that keeps a whole run under an API's request rate, a request counter per
+//! API, the `User-Agent`, the refusal of every redirect, and logging in which secret headers
+//! are always redacted. [`origin`] is the rule for where credentials may go; [`redact`]
+//! scrubs secrets from anything printed that came from outside.
+
+pub mod origin;
+pub mod redact;
+pub mod retry;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::error::Side;
+use crate::error::{Error, Side};
 use crate::settings::HttpSettings;
+use retry::{Decision, Failure, RetryPolicy};
 
 /// Header names whose values are credentials (compared case-insensitively).
 const SECRET_HEADERS: [&str; 4] = [
@@ -25,9 +31,6 @@ const SECRET_HEADERS: [&str; 4] = [
     "secret",
     "apiintegrationcode",
 ];
-
-/// The longest single wait between two tries, whatever the backoff says.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub const USER_AGENT: &str = concat!("synthesize-sync/", env!("CARGO_PKG_VERSION"));
 
@@ -161,19 +164,36 @@ pub enum HttpError {
     /// The server answered with a non-2xx status.
     Status {
         status: StatusCode,
-        /// The body (cut to a readable length).
+        /// The body, cut to a readable length, secrets scrubbed, controls escaped.
         body: String,
         attempts: u32,
     },
-    /// No usable answer: connection refused, timeout, TLS failure.
+    /// The server answered with a redirect, which is never followed: it could carry the
+    /// credentials to another origin, or turn a write into a read that "succeeds".
+    Redirect {
+        status: StatusCode,
+        /// The `Location`'s scheme, host and port (never its path or query).
+        target: Option<String>,
+    },
+    /// The answer was larger than the cap.
+    TooLarge { limit: u64 },
+    /// No usable answer: connection refused, timeout, TLS failure, a cut-off body.
     Transport { detail: String, attempts: u32 },
 }
 
 impl HttpError {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            HttpError::Status { status, .. } => Some(*status),
-            HttpError::Transport { .. } => None,
+            HttpError::Status { status, .. } | HttpError::Redirect { status, .. } => Some(*status),
+            HttpError::TooLarge { .. } | HttpError::Transport { .. } => None,
+        }
+    }
+
+    /// A few words for a retry log line.
+    fn short(&self) -> String {
+        match self {
+            HttpError::Status { status, .. } => format!("HTTP {}", status.as_u16()),
+            other => other.describe(),
         }
     }
 
@@ -196,6 +216,18 @@ impl HttpError {
                     format!("HTTP {status}{tries}: {body}")
                 }
             }
+            HttpError::Redirect { status, target } => format!(
+                "HTTP {} redirect to {}, refused: redirects are never followed (one could carry \
+                 the credentials elsewhere or turn a write into a read); check the base URL \
+                 setting, which must name the API host itself",
+                status.as_u16(),
+                target.as_deref().unwrap_or("an unreadable Location")
+            ),
+            HttpError::TooLarge { limit } => format!(
+                "the answer is larger than {} MiB, refused (raise SYNC_MAX_RESPONSE_MB if a \
+                 real page is that large)",
+                limit / (1024 * 1024)
+            ),
             HttpError::Transport { detail, attempts } => {
                 if *attempts > 1 {
                     format!("{detail} (after {attempts} tries)")
@@ -229,8 +261,16 @@ pub struct ApiClient {
 
 impl ApiClient {
     /// `default_headers` go on every request (auth included; mark secrets with [`header`]).
-    pub fn new(side: Side, settings: &HttpSettings, default_headers: HeaderMap) -> Self {
-        let mut builder = reqwest::Client::builder().no_proxy();
+    /// The client never follows a redirect (see [`origin`]).
+    pub fn new(
+        side: Side,
+        settings: &HttpSettings,
+        default_headers: HeaderMap,
+    ) -> Result<Self, Error> {
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false);
         for proxy in proxies_from_env(|k| std::env::var(k).ok()) {
             builder = builder.proxy(proxy);
         }
@@ -240,8 +280,13 @@ impl ApiClient {
             .timeout(settings.timeout)
             .default_headers(default_headers.clone())
             .build()
-            .expect("the HTTP client's TLS backend is built in");
-        Self {
+            .map_err(|e| {
+                Error::Local(format!(
+                    "cannot set up the HTTP client for {side} ({})",
+                    short(&e)
+                ))
+            })?;
+        Ok(Self {
             side,
             http,
             default_headers,
@@ -249,7 +294,7 @@ impl ApiClient {
             settings: settings.clone(),
             pacer: None,
             transient: default_transient,
-        }
+        })
     }
 
     /// Keeps this client's whole run under `per_second` requests.
@@ -272,7 +317,16 @@ impl ApiClient {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Sends `req`, retrying what may be retried. Ok only for a 2xx answer.
+    fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_retries: self.settings.max_retries,
+            base_delay: self.settings.retry_base_delay,
+            max_wait: self.settings.max_retry_wait,
+        }
+    }
+
+    /// Sends `req`, retrying what may be retried (see [`retry::decide`]). Ok only for a 2xx
+    /// answer; a 3xx is an error, never followed.
     pub async fn send(&self, req: Request) -> Result<Response, HttpError> {
         let mut attempts: u32 = 0;
         let mut waited = Duration::ZERO;
@@ -282,130 +336,190 @@ impl ApiClient {
             }
             attempts += 1;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let started = Instant::now();
+            let (failure, error) = match self.try_once(&req, attempts).await {
+                Ok(resp) => return Ok(resp),
+                Err(failed) => failed,
+            };
             let path = log_target(&req.url);
-            tracing::trace!(
-                api = %self.side,
-                "→ {} {} [{}]",
-                req.method,
-                path,
-                redacted(&merge(&self.default_headers, &req.headers))
-            );
-            let mut builder = self
-                .http
-                .request(req.method.clone(), req.url.clone())
-                .headers(req.headers.clone());
-            if let Some(body) = &req.body {
-                builder = builder.body(body.clone());
-            }
-            let (retry, delay, error) = match builder.send().await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
-                    let body = match resp.bytes().await {
-                        Ok(b) => b.to_vec(),
-                        Err(e) => {
-                            let err = HttpError::Transport {
-                                detail: format!("the answer was cut off ({})", short(&e)),
-                                attempts,
-                            };
-                            if !req.idempotent || attempts > self.settings.max_retries {
-                                return Err(err);
-                            }
-                            let delay = self.backoff(attempts);
-                            waited += delay;
-                            tokio::time::sleep(delay).await;
-                            continue;
-                        }
-                    };
-                    tracing::debug!(
+            match retry::decide(
+                &self.policy(),
+                attempts,
+                waited,
+                failure,
+                req.idempotent,
+                fastrand::f64(),
+            ) {
+                Decision::Retry(delay) => {
+                    tracing::info!(
                         api = %self.side,
-                        "{} {} → {} in {} ms (try {attempts})",
+                        "{} {}: {}; retry {attempts} of {} in {} ms",
                         req.method,
                         path,
-                        status.as_u16(),
-                        started.elapsed().as_millis()
+                        error.short(),
+                        self.settings.max_retries,
+                        delay.as_millis()
                     );
-                    if status.is_success() {
-                        return Ok(Response {
-                            status,
-                            headers,
-                            body,
-                        });
+                    waited += delay;
+                    tokio::time::sleep(delay).await;
+                }
+                Decision::GiveUp { over_budget } => {
+                    if over_budget {
+                        tracing::warn!(
+                            api = %self.side,
+                            "giving up on {} {}: waiting more would pass the retry budget of {} s",
+                            req.method,
+                            path,
+                            self.settings.max_retry_wait.as_secs()
+                        );
                     }
-                    let retry = (self.transient)(status, &body)
-                        && (req.idempotent || status == StatusCode::TOO_MANY_REQUESTS);
-                    let delay = if status == StatusCode::TOO_MANY_REQUESTS
-                        || status == StatusCode::SERVICE_UNAVAILABLE
-                    {
-                        retry_after(&headers)
-                    } else {
-                        None
-                    };
-                    let err = HttpError::Status {
-                        status,
-                        body: excerpt(&body),
-                        attempts,
-                    };
-                    (retry, delay, err)
+                    return Err(error);
                 }
-                Err(e) => {
-                    tracing::debug!(api = %self.side, "{} {} failed: {}", req.method, path, short(&e));
-                    let retry =
-                        e.is_connect() || (req.idempotent && (e.is_timeout() || e.is_request()));
-                    let detail = if e.is_timeout() {
-                        format!("no answer within {} s", self.settings.timeout.as_secs())
-                    } else if e.is_connect() {
-                        format!("cannot connect to {} ({})", host_of(&req.url), short(&e))
-                    } else {
-                        short(&e)
-                    };
-                    (retry, None, HttpError::Transport { detail, attempts })
-                }
-            };
-            if !retry || attempts > self.settings.max_retries {
-                return Err(error);
             }
-            let delay = delay.unwrap_or_else(|| self.backoff(attempts));
-            if waited + delay > self.settings.max_retry_wait {
-                tracing::warn!(
-                    api = %self.side,
-                    "giving up on {} {}: waiting {} s more would pass the retry budget of {} s",
-                    req.method,
-                    path,
-                    delay.as_secs(),
-                    self.settings.max_retry_wait.as_secs()
-                );
-                return Err(error);
-            }
-            tracing::info!(
-                api = %self.side,
-                "{} {}: {}; retry {attempts} of {} in {} ms",
-                req.method,
-                path,
-                match &error {
-                    HttpError::Status { status, .. } => format!("HTTP {}", status.as_u16()),
-                    HttpError::Transport { detail, .. } => detail.clone(),
-                },
-                self.settings.max_retries,
-                delay.as_millis()
-            );
-            waited += delay;
-            tokio::time::sleep(delay).await;
         }
     }
 
-    /// Exponential backoff with jitter: a random point in the upper half of
-    /// `base * 2^(attempt-1)`, capped.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .settings
-            .retry_base_delay
-            .saturating_mul(1u32 << (attempt - 1).min(16))
-            .min(MAX_BACKOFF);
-        let half = exp / 2;
-        half + half.mul_f64(fastrand::f64())
+    /// One try: the request, its answer read within the size cap, and what it came to.
+    async fn try_once(
+        &self,
+        req: &Request,
+        attempts: u32,
+    ) -> Result<Response, (Failure, HttpError)> {
+        let started = Instant::now();
+        let path = log_target(&req.url);
+        tracing::trace!(
+            api = %self.side,
+            "→ {} {} [{}]",
+            req.method,
+            path,
+            redacted(&merge(&self.default_headers, &req.headers))
+        );
+        let mut builder = self
+            .http
+            .request(req.method.clone(), req.url.clone())
+            .headers(req.headers.clone());
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        let transport = |e: &reqwest::Error| {
+            let failure = if e.is_connect() {
+                Failure::Connect
+            } else {
+                Failure::Interrupted
+            };
+            let detail = if e.is_timeout() {
+                format!("no answer within {} s", self.settings.timeout.as_secs())
+            } else if e.is_connect() {
+                format!(
+                    "cannot connect to {} ({})",
+                    origin::label(&req.url),
+                    short(e)
+                )
+            } else {
+                short(e)
+            };
+            (failure, HttpError::Transport { detail, attempts })
+        };
+        let mut resp = match builder.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                tracing::debug!(api = %self.side, "{} {} failed: {}", req.method, path, short(&e));
+                return Err(transport(&e));
+            }
+        };
+        let status = resp.status();
+        if status.is_redirection() {
+            let target = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| req.url.join(l.trim()).ok())
+                .map(|u| origin::label(&u));
+            tracing::debug!(api = %self.side, "{} {} → {} (redirect refused)", req.method, path, status.as_u16());
+            return Err((Failure::Refused, HttpError::Redirect { status, target }));
+        }
+        let headers = resp.headers().clone();
+        let body = match read_capped(&mut resp, self.settings.max_body_bytes).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                return Err((
+                    Failure::Refused,
+                    HttpError::TooLarge {
+                        limit: self.settings.max_body_bytes,
+                    },
+                ));
+            }
+            Err(BodyError::Transport(e)) => {
+                let (failure, _) = transport(&e);
+                let detail = if e.is_timeout() {
+                    format!(
+                        "the answer did not arrive within {} s",
+                        self.settings.timeout.as_secs()
+                    )
+                } else {
+                    format!("the answer was cut off ({})", short(&e))
+                };
+                return Err((failure, HttpError::Transport { detail, attempts }));
+            }
+        };
+        tracing::debug!(
+            api = %self.side,
+            "{} {} → {} in {} ms (try {attempts})",
+            req.method,
+            path,
+            status.as_u16(),
+            started.elapsed().as_millis()
+        );
+        if status.is_success() {
+            return Ok(Response {
+                status,
+                headers,
+                body,
+            });
+        }
+        let retry_after = if status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::SERVICE_UNAVAILABLE
+        {
+            retry_after(&headers)
+        } else {
+            None
+        };
+        let failure = Failure::Status {
+            status,
+            transient: (self.transient)(status, &body),
+            retry_after,
+        };
+        Err((
+            failure,
+            HttpError::Status {
+                status,
+                body: excerpt(&body),
+                attempts,
+            },
+        ))
     }
+}
+
+enum BodyError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads a body chunk by chunk, stopping as soon as it passes `cap` bytes: a hostile or
+/// broken server cannot make us hold more than the cap (README "Tuning",
+/// SYNC_MAX_RESPONSE_MB).
+async fn read_capped(resp: &mut reqwest::Response, cap: u64) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Err(BodyError::TooLarge);
+    }
+    let hint = resp.content_length().unwrap_or(0).min(cap);
+    let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() as u64 + chunk.len() as u64 > cap {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Proxies from `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case), honouring
@@ -466,13 +580,6 @@ fn log_target(url: &Url) -> String {
     }
 }
 
-fn host_of(url: &Url) -> String {
-    match url.port() {
-        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("?")),
-        None => url.host_str().unwrap_or("?").to_string(),
-    }
-}
-
 /// The most specific cause of a reqwest error ("Connection refused (os error 111)"),
 /// without the URL reqwest repeats (we log the URL ourselves).
 fn short(e: &reqwest::Error) -> String {
@@ -488,10 +595,13 @@ fn short(e: &reqwest::Error) -> String {
     text
 }
 
-/// A readable excerpt of a body: one line, at most 300 characters.
+/// A readable excerpt of a body: one line, at most 300 characters, secrets scrubbed and
+/// control characters escaped (it may be printed on a terminal).
 pub fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    let head = &body[..body.len().min(64 * 1024)];
+    let text = redact::scrub(&String::from_utf8_lossy(head));
     let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = crate::terminal::escape(&line).into_owned();
     if line.chars().count() > 300 {
         format!("{}…", line.chars().take(300).collect::<String>())
     } else {
@@ -543,22 +653,6 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        let settings = HttpSettings {
-            retry_base_delay: Duration::from_millis(100),
-            ..HttpSettings::default()
-        };
-        let c = ApiClient::new(Side::Synthesize, &settings, HeaderMap::new());
-        for attempt in 1..=20 {
-            let d = c.backoff(attempt);
-            let full = Duration::from_millis(100)
-                .saturating_mul(1 << (attempt - 1).min(16))
-                .min(MAX_BACKOFF);
-            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
-        }
-    }
-
-    #[test]
     fn proxies_come_from_either_case_of_the_variables() {
         let env = |k: &str| match k {
             "https_proxy" => Some("http://proxy.example:3128".to_string()),
@@ -573,5 +667,6 @@ mod tests {
     fn excerpt_is_one_short_line() {
         assert_eq!(excerpt(b"{\n  \"a\": 1\n}"), "{ \"a\": 1 }");
         assert!(excerpt(&[b'x'; 1000]).chars().count() <= 301);
+        assert_eq!(excerpt(b"a\x1b[2Jb"), "a\\x1b[2Jb");
     }
 }

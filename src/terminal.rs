@@ -1,0 +1,63 @@
+//! Terminal safety: text from outside (company names, server messages) is printed with its
+//! control characters escaped, so a name cannot clear the screen, retitle the window,
+//! reorder what follows it, or forge a table row (docs/SECURITY.md).
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a terminal raw: every C0 control (NUL, CR, LF, TAB, ESC…),
+/// DEL, every C1 control, and the bidirectional embedding, override and isolate controls.
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every unsafe character written as a visible escape (`\n`, `\x1b`, `\u{202e}`).
+pub fn escape(s: &str) -> Cow<'_, str> {
+    escape_except(s, None)
+}
+
+/// Like [`escape`], but keeps line feeds: for whole reports and log records whose own
+/// layout uses them (the values inside were escaped with [`escape`] already).
+pub fn escape_keeping_newlines(s: &str) -> Cow<'_, str> {
+    escape_except(s, Some('\n'))
+}
+
+fn escape_except(s: &str, keep: Option<char>) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_unsafe(c) && Some(c) != keep) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !is_unsafe(c) || Some(c) == keep {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_and_text_is_kept() {
+        assert_eq!(escape("Contoso Café 東京"), "Contoso Café 東京");
+        assert_eq!(
+            escape("A\x1b[2J\x1b]0;pwned\x07B"),
+            "A\\x1b[2J\\x1b]0;pwned\\x07B"
+        );
+        assert_eq!(escape("x\r\nFAKE 999999\t"), "x\\r\\nFAKE 999999\\t");
+        assert_eq!(escape("\0\x7f\u{85}\u{9b}"), "\\0\\x7f\\x85\\x9b");
+        assert_eq!(escape("abc\u{202e}fed\u{2066}"), "abc\\u{202e}fed\\u{2066}");
+        assert_eq!(escape_keeping_newlines("a\nb\x1b"), "a\nb\\x1b");
+    }
+}
