@@ -11,10 +11,10 @@ use std::time::Instant;
 use synthesize_sims::autotask::{AtGenerateSpec, AtTenant, AutotaskSim};
 use synthesize_sims::connectwise::{ConnectWiseSim, CwGenerateSpec, CwTenant};
 use synthesize_sims::gradient::GradientSim;
-use synthesize_sync::app;
-use synthesize_sync::cli::{UsageArgs, WriteArgs};
+use synthesize_sync::config::Env;
 use synthesize_sync::progress::Progress;
-use synthesize_sync::settings::{Env, Needs, Settings, SourceKind};
+use synthesize_sync::sources::{self, SourceKind};
+use synthesize_sync::verbs::{self, WriteFlags};
 
 struct Row {
     scenario: String,
@@ -36,15 +36,15 @@ async fn bench(kind: SourceKind, items: usize) -> Row {
         ("GRADIENT_PARTNER_API_KEY".into(), partner),
     ];
     let mut autotask = None;
-    let _psa_server = if kind.is_connectwise() {
+    let _psa_server = if kind.name().starts_with("connectwise") {
         let spec = CwGenerateSpec {
             companies: 300,
-            contacts: if kind == SourceKind::ConnectwiseContacts {
+            contacts: if kind.name() == "connectwise-contacts" {
                 items
             } else {
                 2_000
             },
-            configurations: if kind == SourceKind::ConnectwiseSharedDevices {
+            configurations: if kind.name() == "connectwise-shared-devices" {
                 items
             } else {
                 1_000
@@ -82,29 +82,19 @@ async fn bench(kind: SourceKind, items: usize) -> Row {
         autotask = Some(sim);
         server
     };
-    let settings = Settings::load(
-        &Env::from_pairs(env),
-        Some(kind),
-        Needs {
-            gradient: true,
-            source: true,
-            psa: true,
-        },
-    )
-    .unwrap();
+    let env = Env::from_pairs(env);
     let progress = Progress::quiet();
-    app::sync_accounts(&settings, WriteArgs::default(), &progress)
+    let w = WriteFlags::default();
+    verbs::sync_accounts(&env, Some(kind), w, &progress)
         .await
         .unwrap();
-    app::sync_services(&settings, kind, WriteArgs::default())
-        .await
-        .unwrap();
+    verbs::sync_services(&env, Some(kind), w).await.unwrap();
     gradient.map_everything();
     if let Some(sim) = &autotask {
         sim.reset_threshold_usage();
     }
     let started = Instant::now();
-    let report = app::sync_usage(&settings, UsageArgs::default(), &progress)
+    let report = verbs::sync_usage(&env, Some(kind), w, &progress)
         .await
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
@@ -127,13 +117,17 @@ async fn bench(kind: SourceKind, items: usize) -> Row {
     }
 }
 
+fn source(name: &str) -> SourceKind {
+    sources::by_name(name).expect("a registered source")
+}
+
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let rows = rt.block_on(async {
         vec![
-            bench(SourceKind::ConnectwiseContacts, 20_000).await,
-            bench(SourceKind::ConnectwiseSharedDevices, 20_000).await,
-            bench(SourceKind::AutotaskConfigurationItems, 50_000).await,
+            bench(source("connectwise-contacts"), 20_000).await,
+            bench(source("connectwise-shared-devices"), 20_000).await,
+            bench(source("autotask-configuration-items"), 50_000).await,
         ]
     });
     println!(

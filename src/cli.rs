@@ -1,11 +1,58 @@
-//! Command-line interface (contract §1).
+//! The command line (docs/contract.md §1): clap's types, kept out of the library. `main`
+//! turns them into the library's own (`SourceKind`, `WriteFlags`, `IntegrationStatus`).
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::gradient::IntegrationStatus;
-use crate::settings::{OutputFormat, SourceKind};
+use synthesize_sync::config::OutputFormat;
+use synthesize_sync::gradient::IntegrationStatus;
+use synthesize_sync::sources::{self, SourceKind};
+use synthesize_sync::verbs::WriteFlags;
+
+/// `--source`: one of the registry's names (`synthesize-sync --help` lists them).
+fn source_parser() -> impl clap::builder::TypedValueParser<Value = SourceKind> {
+    let values =
+        sources::all().map(|s| clap::builder::PossibleValue::new(s.name()).help(s.about()));
+    clap::builder::PossibleValuesParser::new(values).try_map(|name: String| {
+        sources::by_name(&name).ok_or_else(|| format!("unknown source '{name}'"))
+    })
+}
+
+/// `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    Text,
+    Json,
+}
+
+impl From<OutputArg> for OutputFormat {
+    fn from(a: OutputArg) -> Self {
+        match a {
+            OutputArg::Text => OutputFormat::Text,
+            OutputArg::Json => OutputFormat::Json,
+        }
+    }
+}
+
+/// The integration statuses a user may set (docs/apis.md §1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Pending,
+    Active,
+    Inactive,
+}
+
+impl From<StatusArg> for IntegrationStatus {
+    fn from(a: StatusArg) -> Self {
+        match a {
+            StatusArg::Pending => IntegrationStatus::Pending,
+            StatusArg::Active => IntegrationStatus::Active,
+            StatusArg::Inactive => IntegrationStatus::Inactive,
+        }
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,7 +68,7 @@ use crate::settings::{OutputFormat, SourceKind};
 )]
 pub struct Cli {
     /// Which PSA data to count [env: SYNC_SOURCE]
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_parser = source_parser())]
     pub source: Option<SourceKind>,
 
     /// Read settings from this file instead of ./.env (real environment variables win)
@@ -30,7 +77,7 @@ pub struct Cli {
 
     /// Output format on stdout [env: SYNC_OUTPUT] [default: text]
     #[arg(long, global = true, value_enum)]
-    pub output: Option<OutputFormat>,
+    pub output: Option<OutputArg>,
 
     /// More log detail on stderr (-v debug, -vv trace); RUST_LOG also works
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -55,7 +102,7 @@ pub enum Verb {
     /// Set the integration status (default: pending)
     UpdateStatus {
         #[arg(value_enum, default_value = "pending")]
-        status: IntegrationStatus,
+        status: StatusArg,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -64,8 +111,10 @@ pub enum Verb {
     /// sync-accounts, sync-services, then sync-usage: the scheduled job
     Run(UsageArgs),
     /// Run the whole lifecycle of every source against a built-in sandbox (no credentials, no network)
+    #[cfg(feature = "sandbox")]
     Demo,
     /// Serve the sandbox APIs in the foreground and print the settings to paste
+    #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
 }
 
@@ -74,6 +123,24 @@ pub struct WriteArgs {
     /// Do every read, compute and print the plan, write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+impl From<WriteArgs> for WriteFlags {
+    fn from(w: WriteArgs) -> Self {
+        WriteFlags {
+            dry_run: w.dry_run,
+            allow_all_zero: false,
+        }
+    }
+}
+
+impl From<UsageArgs> for WriteFlags {
+    fn from(u: UsageArgs) -> Self {
+        WriteFlags {
+            dry_run: u.write.dry_run,
+            allow_all_zero: u.allow_all_zero,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Args)]
@@ -85,6 +152,7 @@ pub struct UsageArgs {
     pub allow_all_zero: bool,
 }
 
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
     /// Port of the simulated Gradient API (0 picks a free one)

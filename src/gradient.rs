@@ -7,12 +7,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use url::Url;
 
+use crate::config::{GradientSettings, HttpSettings};
 use crate::error::{Error, Result, Side};
 use crate::http::{ApiClient, HttpError, Request, header};
-use crate::settings::{GradientSettings, HttpSettings};
-
-/// Gradient allows 100 requests per second (apis.md §1.1); stay a little under it.
-const REQUESTS_PER_SECOND: u32 = 90;
 
 /// Accounts per create request: the route takes an array, but a bounded one keeps each
 /// request small and each failure local.
@@ -67,7 +64,7 @@ pub struct NewService {
 }
 
 /// The integration statuses a user may set (apis.md §1.4; case-sensitive on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IntegrationStatus {
     Pending,
@@ -120,8 +117,7 @@ impl Synthesize {
         headers.insert(k, v);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         Ok(Self {
-            api: ApiClient::new(Side::Synthesize, http, headers)?
-                .with_rate_limit(REQUESTS_PER_SECOND),
+            api: ApiClient::new(Side::Synthesize, http, headers)?,
             base: settings.base_url.clone(),
         })
     }

@@ -1,16 +1,21 @@
+//! The binary: parses the command line, dispatches to the verb, prints its report, and maps
+//! the outcome to an exit code (README "Exit codes", docs/contract.md §4).
+
+mod cli;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use synthesize_sync::app;
-use synthesize_sync::cli::{Cli, Verb};
+use cli::{Cli, Verb};
+use synthesize_sync::config::{self, Env, OutputFormat};
+use synthesize_sync::error::{Error, Result};
 use synthesize_sync::http::redact;
-use synthesize_sync::output::Output;
 use synthesize_sync::progress::Progress;
-use synthesize_sync::settings::{Env, OutputFormat};
-use synthesize_sync::terminal;
+use synthesize_sync::report::Output;
+use synthesize_sync::{text, verbs};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -20,25 +25,34 @@ fn main() -> ExitCode {
     // Until settings are read, the output format comes from the flag or the real environment,
     // so even a broken .env gets its JSON error document.
     let early = Output {
-        format: cli.output.unwrap_or(if process_wants_json() {
-            OutputFormat::Json
-        } else {
-            OutputFormat::Text
-        }),
+        format: cli
+            .output
+            .map(OutputFormat::from)
+            .unwrap_or(if process_wants_json() {
+                OutputFormat::Json
+            } else {
+                OutputFormat::Text
+            }),
     };
-    let env = if matches!(cli.verb, Verb::Demo | Verb::Sandbox(_)) {
+    let env = if needs_no_settings(&cli.verb) {
         // They need no settings: a half-written .env must not stop a first try.
         Env::process()
     } else {
-        match Env::load(cli.env_file.as_deref()) {
+        match Env::load(cli.env_file.as_deref()).and_then(|env| {
+            config::check_all(&env)?;
+            Ok(env)
+        }) {
             Ok(env) => env,
             Err(e) => return fail(&early, &e),
         }
     };
     init_logging(&cli, &env);
-    let out = match app::output_format(&cli, &env) {
-        Ok(format) => Output { format },
-        Err(e) => return fail(&early, &e),
+    let out = match cli.output {
+        Some(f) => Output { format: f.into() },
+        None => match config::output_format(&env) {
+            Ok(format) => Output { format },
+            Err(e) => return fail(&early, &e),
+        },
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -54,10 +68,59 @@ fn main() -> ExitCode {
     let progress = Progress::new(
         out.format == OutputFormat::Text && !cli.quiet && std::io::stderr().is_terminal(),
     );
-    match runtime.block_on(app::execute(cli, &env, &out, &progress)) {
+    match runtime.block_on(dispatch(cli, &env, &out, &progress)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&out, &e),
     }
+}
+
+fn needs_no_settings(verb: &Verb) -> bool {
+    #[cfg(feature = "sandbox")]
+    if matches!(verb, Verb::Demo | Verb::Sandbox(_)) {
+        return true;
+    }
+    let _ = verb;
+    false
+}
+
+/// Runs the verb and prints its report.
+async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Result<()> {
+    let source = cli.source;
+    match cli.verb {
+        Verb::Authenticate => out.emit(&verbs::authenticate(env, source).await?),
+        Verb::SyncAccounts(w) => {
+            out.emit(&verbs::sync_accounts(env, source, w.into(), progress).await?)
+        }
+        Verb::SyncServices(w) => {
+            // The source is required here even though no PSA is read: it names the services.
+            out.emit(&verbs::sync_services(env, source, w.into()).await?)
+        }
+        Verb::UpdateStatus { status, write } => {
+            out.emit(&verbs::update_status(env, status.into(), write.dry_run).await?)
+        }
+        Verb::SyncUsage(u) => {
+            let report = verbs::sync_usage(env, source, u.into(), progress).await?;
+            out.emit(&report);
+            return verbs::fail_on_failed_writes(&report);
+        }
+        Verb::Run(u) => {
+            let report = verbs::run(env, source, u.into(), progress).await?;
+            out.emit(&report);
+            return verbs::fail_on_failed_writes(&report.usage);
+        }
+        #[cfg(feature = "sandbox")]
+        Verb::Demo => verbs::demo::demo(out, progress).await?,
+        #[cfg(feature = "sandbox")]
+        Verb::Sandbox(args) => {
+            let ports = verbs::sandbox::Ports {
+                gradient: args.gradient_port,
+                connectwise: args.connectwise_port,
+                autotask: args.autotask_port,
+            };
+            verbs::sandbox::serve(ports, out).await?
+        }
+    }
+    Ok(())
 }
 
 /// clap's own errors: help and version print and exit 0; usage errors keep clap's
@@ -94,16 +157,12 @@ fn process_wants_json() -> bool {
     std::env::var("SYNC_OUTPUT").is_ok_and(|v| v.trim() == "json")
 }
 
-fn fail(out: &Output, e: &synthesize_sync::error::Error) -> ExitCode {
+fn fail(out: &Output, e: &Error) -> ExitCode {
     // One line, whatever a server put in it: secrets scrubbed, controls escaped.
-    let message = terminal::escape(&redact::scrub(&e.to_string())).into_owned();
+    let message = text::escape(&redact::scrub(&e.to_string())).into_owned();
     eprintln!("error: {message}");
     // Failed writes are listed in the report already printed on stdout.
-    if !matches!(
-        e,
-        synthesize_sync::error::Error::WritesFailed { .. }
-            | synthesize_sync::error::Error::WritesHalted { .. }
-    ) {
+    if !matches!(e, Error::WritesFailed { .. } | Error::WritesHalted { .. }) {
         out.emit_error(&message, e.exit_code());
     }
     ExitCode::from(e.exit_code())
@@ -120,18 +179,27 @@ fn init_logging(cli: &Cli, env: &Env) {
         EnvFilter::new("synthesize_sync=debug,synthesize_sims=info,warn")
     } else if let Some(spec) = env.get("RUST_LOG") {
         EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new("warn,synthesize_sync=info"))
-    } else if matches!(cli.verb, Verb::Demo) {
+    } else if is_demo(&cli.verb) {
         // The demo's report tells the story; its progress log lines would only repeat it.
         EnvFilter::new("error")
     } else {
         EnvFilter::new("warn,synthesize_sync=info")
     };
     // No colours: every log record passes through the scrubber and the control-character
-    // escape on its way to stderr (output::SafeStderr), which would escape them too.
+    // escape on its way to stderr (report::SafeStderr), which would escape them too.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(synthesize_sync::output::SafeStderr::default)
+        .with_writer(synthesize_sync::report::SafeStderr::default)
         .with_ansi(false)
         .with_target(false)
         .init();
+}
+
+fn is_demo(verb: &Verb) -> bool {
+    #[cfg(feature = "sandbox")]
+    if matches!(verb, Verb::Demo) {
+        return true;
+    }
+    let _ = verb;
+    false
 }

@@ -94,7 +94,7 @@ impl ReadProgress {
             "read {} {} in {} ({:.1} s)",
             self.items,
             self.what,
-            crate::sync::plural(self.pages, "page"),
+            crate::text::plural(self.pages, "page"),
             self.started.elapsed().as_secs_f64()
         );
     }

@@ -7,6 +7,8 @@
 //! are always redacted. [`origin`] is the rule for where credentials may go; [`redact`]
 //! scrubs secrets from anything printed that came from outside.
 
+pub mod limits;
+pub mod link;
 pub mod origin;
 pub mod redact;
 pub mod retry;
@@ -20,8 +22,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use crate::config::{HttpSettings, Proxies};
 use crate::error::{Error, Side};
-use crate::settings::HttpSettings;
 use retry::{Decision, Failure, RetryPolicy};
 
 /// Header names whose values are credentials (compared case-insensitively).
@@ -261,7 +263,8 @@ pub struct ApiClient {
 
 impl ApiClient {
     /// `default_headers` go on every request (auth included; mark secrets with [`header`]).
-    /// The client never follows a redirect (see [`origin`]).
+    /// The client never follows a redirect (see [`origin`]) and keeps the whole run under
+    /// the API's rate ([`limits`]).
     pub fn new(
         side: Side,
         settings: &HttpSettings,
@@ -271,7 +274,7 @@ impl ApiClient {
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .referer(false);
-        for proxy in proxies_from_env(|k| std::env::var(k).ok()) {
+        for proxy in proxies(&settings.proxies) {
             builder = builder.proxy(proxy);
         }
         let http = builder
@@ -286,21 +289,18 @@ impl ApiClient {
                     short(&e)
                 ))
             })?;
+        let pacer = limits::of(side)
+            .requests_per_second
+            .map(|rate| Arc::new(Pacer::per_second(rate)));
         Ok(Self {
             side,
             http,
             default_headers,
             requests: Arc::new(AtomicU64::new(0)),
             settings: settings.clone(),
-            pacer: None,
+            pacer,
             transient: default_transient,
         })
-    }
-
-    /// Keeps this client's whole run under `per_second` requests.
-    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
-        self.pacer = Some(Arc::new(Pacer::per_second(per_second)));
-        self
     }
 
     pub fn with_transient_check(mut self, check: TransientCheck) -> Self {
@@ -522,21 +522,20 @@ async fn read_capped(resp: &mut reqwest::Response, cap: u64) -> Result<Vec<u8>, 
     Ok(body)
 }
 
-/// Proxies from `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case), honouring
-/// `NO_PROXY`. Loopback is never proxied: the sandbox and the tests live there.
-fn proxies_from_env(var: impl Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
-    let get = |name: &str| {
-        var(name)
-            .or_else(|| var(&name.to_lowercase()))
-            .filter(|v| !v.trim().is_empty())
-    };
+/// The configured proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, honouring `NO_PROXY`).
+/// Loopback is never proxied: the sandbox and the tests live there.
+fn proxies(config: &Proxies) -> Vec<reqwest::Proxy> {
     let no_proxy = reqwest::NoProxy::from_string(&format!(
         "{},localhost,127.0.0.0/8,::1",
-        get("NO_PROXY").unwrap_or_default()
+        config.no_proxy.as_deref().unwrap_or_default()
     ));
     let mut out = Vec::new();
-    for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"] {
-        let Some(url) = get(name) else { continue };
+    for (name, url) in [
+        ("HTTPS_PROXY", &config.https),
+        ("HTTP_PROXY", &config.http),
+        ("ALL_PROXY", &config.all),
+    ] {
+        let Some(url) = url else { continue };
         let url = url.trim().to_string();
         let proxy = match name {
             "HTTPS_PROXY" => reqwest::Proxy::https(url),
@@ -601,7 +600,7 @@ pub fn excerpt(body: &[u8]) -> String {
     let head = &body[..body.len().min(64 * 1024)];
     let text = redact::scrub(&String::from_utf8_lossy(head));
     let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let line = crate::terminal::escape(&line).into_owned();
+    let line = crate::text::escape(&line).into_owned();
     if line.chars().count() > 300 {
         format!("{}…", line.chars().take(300).collect::<String>())
     } else {
@@ -654,13 +653,14 @@ mod tests {
 
     #[test]
     fn proxies_come_from_either_case_of_the_variables() {
-        let env = |k: &str| match k {
-            "https_proxy" => Some("http://proxy.example:3128".to_string()),
-            "HTTP_PROXY" => Some("not a url at all".to_string()),
-            _ => None,
-        };
-        assert_eq!(proxies_from_env(env).len(), 1, "the bad one is ignored");
-        assert!(proxies_from_env(|_| None).is_empty());
+        let env = crate::config::Env::from_pairs([
+            ("https_proxy", "http://proxy.example:3128"),
+            ("HTTP_PROXY", "not a url at all"),
+        ]);
+        let config = Proxies::from_env(&env);
+        assert_eq!(config.https.as_deref(), Some("http://proxy.example:3128"));
+        assert_eq!(proxies(&config).len(), 1, "the bad one is ignored");
+        assert!(proxies(&Proxies::default()).is_empty());
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::time::Duration;
 use assert_cmd::Command;
 use synthesize_sims::RunningServer;
 use synthesize_sims::gradient::GradientSim;
+use synthesize_sync::config::{GradientSettings, HttpSettings};
 use synthesize_sync::secret::Secret;
-use synthesize_sync::settings::{GradientSettings, HttpSettings};
 
 /// Fast retries so failure tests take milliseconds, not minutes.
 pub fn fast_http() -> HttpSettings {

@@ -1,12 +1,17 @@
-//! Printing reports: text for people, one JSON document for machines (contract §5).
+//! Reports: what every verb prints, as text for people and one JSON document for machines
+//! (docs/contract.md §5), and the writers that keep what is printed safe.
+
+#[cfg(feature = "sandbox")]
+pub mod demo;
+pub mod verbs;
 
 use std::io::Write;
 
 use serde::Serialize;
 
+use crate::config::OutputFormat;
 use crate::http::redact;
-use crate::settings::OutputFormat;
-use crate::terminal;
+use crate::text as terminal;
 
 /// A report that can be printed as text; JSON comes from `Serialize`.
 pub trait Render: Serialize {

@@ -1,63 +1,123 @@
-//! ConnectWise PSA sources (apis.md §2, contract §3): `connectwise-contacts` (active
-//! contacts by contact type) and `connectwise-shared-devices` (active configurations of the
-//! configured types, shared or not shared).
+//! ConnectWise PSA sources (docs/apis.md §2, docs/contract.md §3): `connectwise-contacts`
+//! (active contacts by contact type) and `connectwise-shared-devices` (active configurations
+//! of the configured types, shared or not shared).
 //!
 //! A read first resolves the configured type names against the tenant's type lists, so a
 //! misspelt name is a settings error instead of a silent 0 everywhere; then it asks the server
-//! for only the matching items (by type id), and still classifies each item through the plan
-//! rules, page by page.
+//! for only the matching items (by type id), and still classifies each item through the
+//! rules (`rules.rs`), page by page.
 
 mod client;
+pub mod config;
+pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::FutureExt;
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
 pub use client::{CompanyInfo, ConnectWiseClient, SystemInfo};
 
-use crate::error::Side;
-use crate::error::{Error, Result};
+use crate::config::{Env, HttpSettings};
+use crate::error::{Error, Result, Side};
 use crate::names::normalize;
-use crate::plan::{ContactRule, DeviceRule, Tally};
 use crate::progress::Progress;
-use crate::settings::{Settings, SourceKind};
-use crate::source::{Field, HasId, Source, schema_drift};
+use crate::sources::field::{Field, HasId, schema_drift};
+use crate::sources::{Source, SourceDef, Tally};
+use config::ConnectWiseSettings;
+use rules::{ContactRule, DeviceRule, NOT_SHARED_DEVICES, SHARED_DEVICES};
+
+/// What a ConnectWise source counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    Contacts,
+    Devices,
+}
+
+/// `connectwise-contacts`.
+pub struct Contacts;
+/// `connectwise-shared-devices`.
+pub struct SharedDevices;
+
+/// Settings both ConnectWise sources check when present.
+fn check_connectwise(env: &Env) -> Result<()> {
+    config::connectwise_settings(env, false)?;
+    config::contact_types(env)?;
+    config::configuration_types(env)?;
+    Ok(())
+}
+
+fn open(counted: Counted, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>> {
+    let settings: ConnectWiseSettings = config::required(env)?;
+    Ok(Box::new(ConnectWiseSource {
+        counted,
+        client: ConnectWiseClient::new(&settings, http)?,
+        contact_types: config::contact_types(env)?,
+        configuration_types: config::configuration_types(env)?,
+    }))
+}
+
+impl SourceDef for Contacts {
+    fn name(&self) -> &'static str {
+        "connectwise-contacts"
+    }
+    fn about(&self) -> &'static str {
+        "ConnectWise contacts, by contact type"
+    }
+    fn psa(&self) -> Side {
+        Side::ConnectWise
+    }
+    fn check_settings(&self, env: &Env) -> Result<()> {
+        check_connectwise(env)
+    }
+    fn services(&self, env: &Env) -> Result<Vec<String>> {
+        config::contact_types(env)
+    }
+    fn service_description(&self, service: &str) -> String {
+        format!("Active ConnectWise contacts of type '{service}' (synced by synthesize-sync)")
+    }
+    fn open(&self, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>> {
+        open(Counted::Contacts, env, http)
+    }
+}
+
+impl SourceDef for SharedDevices {
+    fn name(&self) -> &'static str {
+        "connectwise-shared-devices"
+    }
+    fn about(&self) -> &'static str {
+        "ConnectWise configurations (License by default), shared or not shared"
+    }
+    fn psa(&self) -> Side {
+        Side::ConnectWise
+    }
+    fn check_settings(&self, env: &Env) -> Result<()> {
+        check_connectwise(env)
+    }
+    fn services(&self, _env: &Env) -> Result<Vec<String>> {
+        Ok(vec![
+            SHARED_DEVICES.to_string(),
+            NOT_SHARED_DEVICES.to_string(),
+        ])
+    }
+    fn service_description(&self, service: &str) -> String {
+        format!("Active ConnectWise configurations, {service} (synced by synthesize-sync)")
+    }
+    fn open(&self, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>> {
+        open(Counted::Devices, env, http)
+    }
+}
 
 /// Reads ConnectWise contacts or configurations and folds them per company.
-pub struct ConnectWiseSource {
-    kind: SourceKind,
+struct ConnectWiseSource {
+    counted: Counted,
     client: ConnectWiseClient,
     contact_types: Vec<String>,
     configuration_types: Vec<String>,
 }
 
 impl ConnectWiseSource {
-    pub fn new(kind: SourceKind, settings: &Settings) -> Result<Self> {
-        if !kind.is_connectwise() {
-            return Err(Error::Usage(format!(
-                "{kind} is not a ConnectWise source; use connectwise-contacts or connectwise-shared-devices"
-            )));
-        }
-        let cw = settings.connectwise.as_ref().ok_or_else(|| {
-            Error::setting(
-                "CONNECTWISE_BASE_URL",
-                "the ConnectWise settings were not loaded; set CONNECTWISE_BASE_URL, \
-                 CONNECTWISE_COMPANY_ID, CONNECTWISE_PUBLIC_KEY, CONNECTWISE_PRIVATE_KEY and \
-                 CONNECTWISE_CLIENT_ID (see .env.sample)",
-            )
-        })?;
-        Ok(Self {
-            kind,
-            client: ConnectWiseClient::new(cw, &settings.http)?,
-            contact_types: settings.contact_types.clone(),
-            configuration_types: settings.configuration_types.clone(),
-        })
-    }
-
-    pub fn kind(&self) -> SourceKind {
-        self.kind
-    }
-
     /// The configured contact types, resolved to the tenant's ids.
     async fn resolve_contact_types(&mut self) -> Result<Vec<ResolvedType>> {
         let mut tenant = Vec::new();
@@ -182,9 +242,9 @@ impl ConnectWiseSource {
     }
 }
 
-impl Source for ConnectWiseSource {
+impl ConnectWiseSource {
     /// `companyinfo` (when the codebase must be discovered), then `GET /system/info`.
-    async fn identity(&mut self) -> Result<String> {
+    async fn identify(&mut self) -> Result<String> {
         let codebase = self.client.codebase().await?;
         let info = self.client.system_info().await?;
         let name = self
@@ -201,13 +261,17 @@ impl Source for ConnectWiseSource {
             self.client.site().origin().ascii_serialization(),
         ))
     }
+}
 
-    async fn tally(&mut self, progress: &Progress) -> Result<Tally> {
-        match self.kind {
-            SourceKind::ConnectwiseContacts => self.tally_contacts(progress).await,
-            SourceKind::ConnectwiseSharedDevices => self.tally_devices(progress).await,
-            // `new` refuses it; kept as an error rather than a panic all the same.
-            other => Err(Error::Usage(format!("{other} is not a ConnectWise source"))),
+impl Source for ConnectWiseSource {
+    fn identity(&mut self) -> LocalBoxFuture<'_, Result<String>> {
+        self.identify().boxed_local()
+    }
+
+    fn tally<'a>(&'a mut self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Tally>> {
+        match self.counted {
+            Counted::Contacts => self.tally_contacts(progress).boxed_local(),
+            Counted::Devices => self.tally_devices(progress).boxed_local(),
         }
     }
 
@@ -468,8 +532,7 @@ impl HasId for ConfigurationTypeRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Skip;
-    use crate::settings::{NOT_SHARED_DEVICES, SHARED_DEVICES};
+    use crate::sources::tally::Skip;
 
     fn tenant(names: &[(i64, &str)]) -> Vec<TenantType> {
         names

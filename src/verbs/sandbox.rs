@@ -1,23 +1,27 @@
 //! The built-in sandbox: simulated Gradient, ConnectWise and Autotask APIs with a sample
-//! MSP, served in-process on loopback. `demo` runs every source's lifecycle against it;
-//! `sandbox` serves it in the foreground so each verb can be tried by hand.
+//! MSP, served in-process on loopback (the `sandbox` cargo feature). `demo` runs every
+//! source's lifecycle against it; `sandbox` serves it in the foreground so each verb can be
+//! tried by hand.
 
 use std::net::SocketAddr;
 
-use serde::Serialize;
 use synthesize_sims::RunningServer;
 use synthesize_sims::autotask::{AtTenant, AutotaskSim};
 use synthesize_sims::connectwise::{ConnectWiseSim, CwTenant};
 use synthesize_sims::gradient::GradientSim;
 
-use crate::app::{self, AuthReport, ServicesReport, StatusReport};
-use crate::cli::{SandboxArgs, UsageArgs, WriteArgs};
-use crate::error::{Error, Result};
-use crate::gradient::IntegrationStatus;
-use crate::output::{Output, Render};
-use crate::progress::Progress;
-use crate::settings::{Env, Needs, OutputFormat, Settings, SourceKind};
-use crate::sync::{AccountsReport, UsageReport};
+use crate::config::{Env, OutputFormat};
+use crate::error::{Error, Result, Side};
+use crate::report::Output;
+use crate::sources::{self, SourceKind};
+
+/// The ports of the sandbox's simulators (0 picks a free one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ports {
+    pub gradient: u16,
+    pub connectwise: u16,
+    pub autotask: u16,
+}
 
 const VENDOR_KEY: &str = "sandbox-vendor-key";
 
@@ -27,12 +31,13 @@ fn partner_key(kind: SourceKind) -> String {
     format!("sandbox-partner-{}", kind.name())
 }
 
-fn partner_name(kind: SourceKind) -> &'static str {
-    match kind {
-        SourceKind::ConnectwiseContacts => "Northwind IT Services (contacts)",
-        SourceKind::ConnectwiseSharedDevices => "Northwind IT Services (licences)",
-        SourceKind::AutotaskConfigurationItems => "Northwind IT Services (devices)",
-    }
+fn partner_name(kind: SourceKind) -> String {
+    let what = match kind.name() {
+        "connectwise-contacts" => "contacts",
+        "connectwise-shared-devices" => "licences",
+        _ => "devices",
+    };
+    format!("Northwind IT Services ({what})")
 }
 
 /// The three simulators, running.
@@ -50,9 +55,9 @@ impl Sandbox {
         connectwise_port: u16,
         autotask_port: u16,
     ) -> Result<Self> {
-        let gradient = GradientSim::new(VENDOR_KEY, &partner_key(SourceKind::ALL[0]));
-        for kind in SourceKind::ALL {
-            gradient.add_partner(&partner_key(kind), partner_name(kind));
+        let gradient = GradientSim::new(VENDOR_KEY, &partner_key(sources::SOURCES[0]));
+        for kind in sources::all() {
+            gradient.add_partner(&partner_key(kind), &partner_name(kind));
         }
         let connectwise = ConnectWiseSim::new(CwTenant::sample());
         let autotask = AutotaskSim::new(AtTenant::sample());
@@ -77,7 +82,7 @@ impl Sandbox {
             ("GRADIENT_VENDOR_API_KEY", VENDOR_KEY.to_string()),
             ("GRADIENT_PARTNER_API_KEY", partner_key(kind)),
         ];
-        if kind.is_connectwise() {
+        if kind.psa() == Side::ConnectWise {
             let c = self.connectwise.credentials();
             v.extend([
                 ("CONNECTWISE_BASE_URL", self.servers[1].base_url()),
@@ -86,7 +91,7 @@ impl Sandbox {
                 ("CONNECTWISE_PRIVATE_KEY", c.private_key),
                 ("CONNECTWISE_CLIENT_ID", c.client_id),
             ]);
-            if kind == SourceKind::ConnectwiseContacts {
+            if kind.name() == "connectwise-contacts" {
                 v.push(("CONNECTWISE_CONTACT_TYPES", "Billed User,VIP".to_string()));
             }
         } else {
@@ -104,21 +109,14 @@ impl Sandbox {
         v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
-    fn settings(&self, kind: SourceKind) -> Result<Settings> {
-        Settings::load(
-            &Env::from_pairs(self.env(kind)),
-            Some(kind),
-            Needs {
-                gradient: true,
-                source: true,
-                psa: true,
-            },
-        )
+    /// The settings of a source, as a run would read them.
+    pub fn settings(&self, kind: SourceKind) -> Env {
+        Env::from_pairs(self.env(kind))
     }
 
     /// The partner maps every service and all accounts but about one in five, as a partner
     /// part-way through mapping would. Returns the accounts left unmapped.
-    fn partner_maps(&self, kind: SourceKind) -> Vec<String> {
+    pub fn partner_maps(&self, kind: SourceKind) -> Vec<String> {
         let mut unmapped = Vec::new();
         self.gradient
             .update_partner_by_key(&partner_key(kind), |p| {
@@ -149,129 +147,6 @@ async fn bind(router: axum::Router, port: u16, flag: &str) -> Result<RunningServ
                 "cannot listen on 127.0.0.1:{port} ({e}); pick another port with {flag} (0 picks a free one)"
             ))
         })
-}
-
-/// One source's lifecycle in the demo.
-#[derive(Debug, Serialize)]
-pub struct DemoSource {
-    pub source: SourceKind,
-    pub authenticate: AuthReport,
-    pub sync_accounts: AccountsReport,
-    pub sync_services: ServicesReport,
-    pub update_status: StatusReport,
-    /// Accounts the sandbox partner left unmapped: their counts come back "unmapped".
-    pub left_unmapped: Vec<String>,
-    pub sync_usage: UsageReport,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dotenv_quote;
-    use crate::settings::Env;
-
-    #[test]
-    fn quoted_values_read_back_unchanged() {
-        let dir = std::env::temp_dir().join("synthesize-sync-dotenv-quote");
-        std::fs::create_dir_all(&dir).unwrap();
-        let values = [
-            "plain",
-            "http://127.0.0.1:8710",
-            "Billed User,VIP",
-            "s3cr$t#1",
-            "it's",
-            "both ' and \" and $HOME",
-        ];
-        let text: String = values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| format!("V{i}={}\n", dotenv_quote(v)))
-            .collect();
-        let file = dir.join("quote.env");
-        std::fs::write(&file, text).unwrap();
-        let env = Env::load(Some(&file)).unwrap();
-        for (i, v) in values.iter().enumerate() {
-            assert_eq!(env.get(&format!("V{i}")).as_deref(), Some(*v), "value {i}");
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct DemoReport {
-    pub sources: Vec<DemoSource>,
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}\n")).collect()
-}
-
-impl Render for DemoReport {
-    fn text(&self) -> String {
-        let mut s = String::from(
-            "synthesize-sync demo: a sample MSP in simulated Gradient, ConnectWise and Autotask APIs\n\
-             (all on this machine; no credentials, nothing sent anywhere)\n",
-        );
-        for d in &self.sources {
-            let cmd = |verb: &str| format!("\n  $ synthesize-sync --source {} {verb}\n", d.source);
-            s.push_str(&format!("\n=== {} ===\n", d.source));
-            s.push_str(&cmd("authenticate"));
-            s.push_str(&indent(&d.authenticate.text()));
-            s.push_str(&cmd("sync-accounts"));
-            s.push_str(&indent(&d.sync_accounts.text()));
-            s.push_str(&cmd("sync-services"));
-            s.push_str(&indent(&d.sync_services.text()));
-            s.push_str(&cmd("update-status"));
-            s.push_str(&indent(&d.update_status.text()));
-            s.push_str(&format!(
-                "\n  (in Synthesize, the partner maps every service and all accounts but {})\n",
-                if d.left_unmapped.is_empty() {
-                    "none".to_string()
-                } else {
-                    d.left_unmapped.join(", ")
-                }
-            ));
-            s.push_str(&cmd("sync-usage"));
-            s.push_str(&indent(&d.sync_usage.text()));
-        }
-        s.push_str(
-            "\nNext: `synthesize-sync sandbox` serves these APIs so you can run each verb yourself;\n\
-             the README shows how to connect your real ConnectWise or Autotask and Synthesize.\n",
-        );
-        s
-    }
-}
-
-/// `demo`: every source's whole lifecycle against the sandbox.
-pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
-    let sandbox = Sandbox::start(0, 0, 0).await?;
-    let mut sources = Vec::new();
-    for kind in SourceKind::ALL {
-        let settings = sandbox.settings(kind)?;
-        let authenticate = app::authenticate(&settings).await?;
-        let sync_accounts = app::sync_accounts(&settings, WriteArgs::default(), progress).await?;
-        let sync_services = app::sync_services(&settings, kind, WriteArgs::default()).await?;
-        let update_status =
-            app::update_status(&settings, IntegrationStatus::Pending, WriteArgs::default()).await?;
-        let left_unmapped = sandbox.partner_maps(kind);
-        let sync_usage = app::sync_usage(&settings, UsageArgs::default(), progress).await?;
-        if sync_usage.failed() > 0 {
-            return Err(Error::WritesFailed {
-                failed: sync_usage.failed(),
-                total: sync_usage.counts.len(),
-            });
-        }
-        sources.push(DemoSource {
-            source: kind,
-            authenticate,
-            sync_accounts,
-            sync_services,
-            update_status,
-            left_unmapped,
-            sync_usage,
-        });
-    }
-    sandbox.stop().await;
-    out.emit(&DemoReport { sources });
-    Ok(())
 }
 
 /// Ctrl-C, or (on Unix) SIGTERM from a service manager or `kill`.
@@ -307,13 +182,8 @@ pub fn dotenv_quote(value: &str) -> String {
 }
 
 /// `sandbox`: serve until Ctrl-C, after printing the settings to paste.
-pub async fn serve(args: &SandboxArgs, out: &Output) -> Result<()> {
-    let sandbox = Sandbox::start(
-        args.gradient_port,
-        args.connectwise_port,
-        args.autotask_port,
-    )
-    .await?;
+pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
+    let sandbox = Sandbox::start(ports.gradient, ports.connectwise, ports.autotask).await?;
     // The sandbox partner maps what gets created, except one account per source, so both
     // "set" and "unmapped" results show up.
     let unmapped_cw = sandbox
@@ -334,7 +204,7 @@ pub async fn serve(args: &SandboxArgs, out: &Output) -> Result<()> {
         .gradient
         .set_auto_map(unmapped_cw.into_iter().chain(unmapped_at));
 
-    let blocks: Vec<(SourceKind, Vec<(String, String)>)> = SourceKind::ALL
+    let blocks: Vec<(SourceKind, Vec<(String, String)>)> = sources::all()
         .iter()
         .map(|k| (*k, sandbox.env(*k)))
         .collect();
@@ -380,4 +250,35 @@ pub async fn serve(args: &SandboxArgs, out: &Output) -> Result<()> {
     eprintln!("stopping the sandbox");
     sandbox.stop().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dotenv_quote;
+    use crate::config::Env;
+
+    #[test]
+    fn quoted_values_read_back_unchanged() {
+        let dir = std::env::temp_dir().join("synthesize-sync-dotenv-quote");
+        std::fs::create_dir_all(&dir).unwrap();
+        let values = [
+            "plain",
+            "http://127.0.0.1:8710",
+            "Billed User,VIP",
+            "s3cr$t#1",
+            "it's",
+            "both ' and \" and $HOME",
+        ];
+        let text: String = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("V{i}={}\n", dotenv_quote(v)))
+            .collect();
+        let file = dir.join("quote.env");
+        std::fs::write(&file, text).unwrap();
+        let env = Env::load(Some(&file)).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(env.get(&format!("V{i}")).as_deref(), Some(*v), "value {i}");
+        }
+    }
 }

@@ -8,12 +8,13 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
+use super::config::AutotaskSettings;
+use crate::config::HttpSettings;
 use crate::error::{Error, Result, Side};
 use crate::http::{ApiClient, HttpError, Request, Response, header, origin};
-use crate::settings::{AutotaskSettings, HttpSettings};
 
 use super::query::{Filter, Query};
-use crate::source::{HasId, IdOrder};
+use crate::sources::field::{HasId, IdOrder};
 
 /// Lower-cased fragments of the `errors` of a 500 that says the request itself is wrong
 /// (a bad username or integration code, an unknown field, a bad value, a refused cursor).

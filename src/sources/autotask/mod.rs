@@ -15,21 +15,28 @@
 //! [`AutotaskRule`] with its own `isActive` and type, so a filter the API ignored could not
 //! make it count what the rules exclude.
 
-pub mod client;
-pub mod query;
+mod client;
+pub mod config;
+mod query;
+pub mod rules;
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
-use crate::names::normalize;
-use crate::plan::{AutotaskRule, Skip, Tally};
-use crate::progress::Progress;
-use crate::settings::{AutotaskService, Settings, TypeSelection};
-use crate::source::Source;
+use futures_util::FutureExt;
+use futures_util::future::LocalBoxFuture;
 
-use crate::source::{Field, HasId};
+use crate::config::{Env, HttpSettings};
+use crate::error::{Error, Result, Side};
+use crate::names::normalize;
+use crate::progress::Progress;
+use crate::sources::tally::{Skip, Tally};
+use crate::sources::{Source, SourceDef};
+use config::{AutotaskService, TypeSelection};
+use rules::AutotaskRule;
+
+use crate::sources::field::{Field, HasId};
 use client::{AutotaskClient, ThresholdInfo};
 use query::{Filter, MAX_IN_VALUES, Query};
 
@@ -37,12 +44,50 @@ const CONFIGURATION_ITEMS: &str = "ConfigurationItems";
 const CONFIGURATION_ITEM_TYPES: &str = "ConfigurationItemTypes";
 const COMPANIES: &str = "Companies";
 
-/// Above this share of the hourly threshold, Autotask slows every call down and other
-/// integrations of the tenant get close to refusals (apis.md §3.7).
-const THRESHOLD_WARN_PERCENT: f64 = 50.0;
+use crate::http::limits::AUTOTASK_THRESHOLD_WARN_PERCENT as THRESHOLD_WARN_PERCENT;
+
+/// `autotask-configuration-items`.
+pub struct ConfigurationItems;
+
+impl SourceDef for ConfigurationItems {
+    fn name(&self) -> &'static str {
+        "autotask-configuration-items"
+    }
+    fn about(&self) -> &'static str {
+        "Autotask configuration items, by configuration item type"
+    }
+    fn psa(&self) -> Side {
+        Side::Autotask
+    }
+    fn check_settings(&self, env: &Env) -> Result<()> {
+        config::autotask_settings(env, false)?;
+        config::services(env)?;
+        Ok(())
+    }
+    fn services(&self, env: &Env) -> Result<Vec<String>> {
+        Ok(config::services(env)?
+            .0
+            .into_iter()
+            .map(|s| s.name)
+            .collect())
+    }
+    fn service_description(&self, service: &str) -> String {
+        format!("Active Autotask configuration items: {service} (synced by synthesize-sync)")
+    }
+    fn open(&self, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>> {
+        let settings = config::required(env)?;
+        let (services, services_explicit) = config::services(env)?;
+        Ok(Box::new(AutotaskSource {
+            client: AutotaskClient::new(&settings, http)?,
+            rule: AutotaskRule::new(&services),
+            services,
+            services_explicit,
+        }))
+    }
+}
 
 /// Reads Autotask configuration items and folds them per company.
-pub struct AutotaskSource {
+struct AutotaskSource {
     client: AutotaskClient,
     services: Vec<AutotaskService>,
     /// `AUTOTASK_SERVICES` was set by the user: a type it names that the tenant lacks is a
@@ -52,21 +97,6 @@ pub struct AutotaskSource {
 }
 
 impl AutotaskSource {
-    pub fn new(settings: &Settings) -> Result<Self> {
-        let at = settings.autotask.as_ref().ok_or_else(|| {
-            Error::setting(
-                "AUTOTASK_USERNAME",
-                "the Autotask settings were not loaded; set AUTOTASK_USERNAME, AUTOTASK_SECRET and AUTOTASK_INTEGRATION_CODE",
-            )
-        })?;
-        Ok(Self {
-            client: AutotaskClient::new(at, &settings.http)?,
-            services: settings.autotask_services.clone(),
-            services_explicit: settings.autotask_services_explicit,
-            rule: AutotaskRule::new(&settings.autotask_services),
-        })
-    }
-
     /// The first call of a run: checks the credentials and reports the threshold share.
     async fn check_threshold(&mut self) -> Result<ThresholdInfo> {
         let t = self.client.threshold().await?;
@@ -211,7 +241,7 @@ impl AutotaskSource {
                 for item in page {
                     // A field present with null is data ("no company"); one that is absent
                     // means the answer changed shape: the read fails (source::Field).
-                    let side = crate::error::Side::Autotask;
+                    let side = Side::Autotask;
                     let active = item
                         .is_active
                         .require(side, CONFIGURATION_ITEMS, "isActive")?
@@ -316,8 +346,8 @@ impl AutotaskSource {
     }
 }
 
-impl Source for AutotaskSource {
-    async fn identity(&mut self) -> Result<String> {
+impl AutotaskSource {
+    async fn identify(&mut self) -> Result<String> {
         let t = self.check_threshold().await?;
         let zone = self.client.zone().await?;
         Ok(format!(
@@ -328,7 +358,7 @@ impl Source for AutotaskSource {
         ))
     }
 
-    async fn tally(&mut self, progress: &Progress) -> Result<Tally> {
+    async fn read(&mut self, progress: &Progress) -> Result<Tally> {
         self.check_threshold().await?;
         let (types, counted) = self.resolve_types().await?;
         let mut tally = Tally::default();
@@ -337,6 +367,16 @@ impl Source for AutotaskSource {
         self.count_unknown_types(&mut tally, &types).await?;
         self.name_companies(&mut tally).await?;
         Ok(tally)
+    }
+}
+
+impl Source for AutotaskSource {
+    fn identity(&mut self) -> LocalBoxFuture<'_, Result<String>> {
+        self.identify().boxed_local()
+    }
+
+    fn tally<'a>(&'a mut self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Tally>> {
+        self.read(progress).boxed_local()
     }
 
     fn request_count(&self) -> u64 {

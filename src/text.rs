@@ -1,8 +1,44 @@
-//! Terminal safety: text from outside (company names, server messages) is printed with its
-//! control characters escaped, so a name cannot clear the screen, retitle the window,
-//! reorder what follows it, or forge a table row (docs/SECURITY.md).
+//! Text for people: terminal safety, plurals, and table cells.
+//!
+//! Text from outside (company names, server messages) is printed with its control
+//! characters escaped, so a name cannot clear the screen, retitle the window, reorder what
+//! follows it, or forge a table row (docs/SECURITY.md).
 
 use std::borrow::Cow;
+
+/// "1 item", "2 items", "1 company", "3 companies".
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Display width on a terminal, as printed (escaped): accented letters take one column,
+/// CJK two.
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(escape(s).as_ref())
+}
+
+/// `s`, its control characters escaped (a name must not forge a row), cut to at most `w`
+/// columns and padded with spaces to exactly `w`.
+pub fn pad(s: &str, w: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in escape(s).chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if used + cw > w {
+            break;
+        }
+        out.push(ch);
+        used += cw;
+    }
+    out.push_str(&" ".repeat(w - used));
+    out
+}
 
 /// Whether `c` must not reach a terminal raw: every C0 control (NUL, CR, LF, TAB, ESC…),
 /// DEL, every C1 control, and the bidirectional embedding, override and isolate controls.
@@ -59,5 +95,21 @@ mod tests {
         assert_eq!(escape("\0\x7f\u{85}\u{9b}"), "\\0\\x7f\\x85\\x9b");
         assert_eq!(escape("abc\u{202e}fed\u{2066}"), "abc\\u{202e}fed\\u{2066}");
         assert_eq!(escape_keeping_newlines("a\nb\x1b"), "a\nb\\x1b");
+    }
+
+    #[test]
+    fn padding_counts_display_columns() {
+        assert_eq!(pad("Café", 6), "Café  ");
+        assert_eq!(pad("東京 K.K.", 8), "東京 K.K");
+        assert_eq!(width(&pad("東京 Trading", 7)), 7);
+        assert_eq!(pad("abc", 2), "ab");
+        assert_eq!(pad("a\nb", 6), "a\\nb  ", "a name cannot break a row");
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "company"), "1 company");
+        assert_eq!(plural(3, "company"), "3 companies");
+        assert_eq!(plural(0, "item"), "0 items");
     }
 }

@@ -1,0 +1,315 @@
+//! The configuration, typed. The raw layer ([`env`]: environment over `.env`) is resolved
+//! here, per verb, into values that are all present and valid: a verb that needs Gradient
+//! gets a [`GradientSettings`], never an `Option` of one. What a source needs (its PSA
+//! settings, its services) is resolved by the source itself (`sources/*/config.rs`).
+//!
+//! Every setting that is present is checked before any request is sent ([`check_all`]),
+//! whatever the verb: a typo surfaces on any run. Each problem is a one-line
+//! [`Error::Setting`] naming the variable and the fix (docs/contract.md §2).
+
+pub mod env;
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::sources::{self, SourceKind};
+pub use env::Env;
+
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Gradient Synthesize vendor API access.
+#[derive(Debug, Clone)]
+pub struct GradientSettings {
+    pub vendor_key: Secret,
+    pub partner_key: Secret,
+    pub base_url: Url,
+}
+
+/// HTTP behaviour shared by every client (README "Tuning").
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub retry_base_delay: Duration,
+    /// The most one request may spend waiting between its retries.
+    pub max_retry_wait: Duration,
+    /// Count writes in flight at once.
+    pub write_concurrency: usize,
+    /// The largest answer body read from any API; above it the read fails.
+    pub max_body_bytes: u64,
+    pub proxies: Proxies,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            max_retries: 5,
+            retry_base_delay: Duration::from_millis(500),
+            max_retry_wait: Duration::from_secs(300),
+            write_concurrency: 8,
+            max_body_bytes: 32 * 1024 * 1024,
+            proxies: Proxies::default(),
+        }
+    }
+}
+
+const GRADIENT_HINT: &str =
+    "generate it in Synthesize: Integrations > Custom > Generate API Tokens";
+
+/// The Gradient settings: both keys are required.
+pub fn gradient(env: &Env) -> Result<GradientSettings> {
+    let base_url = env.url("GRADIENT_BASE_URL", None)?.map_or_else(
+        || Url::parse(DEFAULT_GRADIENT_URL).map_err(|e| Error::Local(e.to_string())),
+        Ok,
+    )?;
+    Ok(GradientSettings {
+        vendor_key: env.secret("GRADIENT_VENDOR_API_KEY", GRADIENT_HINT)?,
+        partner_key: env.secret("GRADIENT_PARTNER_API_KEY", GRADIENT_HINT)?,
+        base_url,
+    })
+}
+
+pub const DEFAULT_GRADIENT_URL: &str = "https://app.usegradient.com";
+
+/// The source: `--source` wins over `SYNC_SOURCE`; `None` when neither is given.
+pub fn optional_source(env: &Env, flag: Option<SourceKind>) -> Result<Option<SourceKind>> {
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    match env.get("SYNC_SOURCE") {
+        None => Ok(None),
+        Some(text) => sources::by_name(&text).map(Some).ok_or_else(|| {
+            Error::setting(
+                "SYNC_SOURCE",
+                format!(
+                    "unknown source '{text}'; use one of {}",
+                    sources::names().join(", ")
+                ),
+            )
+        }),
+    }
+}
+
+/// The source, required.
+pub fn source(env: &Env, flag: Option<SourceKind>) -> Result<SourceKind> {
+    optional_source(env, flag)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "no source given; pass --source <{}> or set SYNC_SOURCE",
+            sources::names().join("|")
+        ))
+    })
+}
+
+/// The output format from `SYNC_OUTPUT` (the `--output` flag wins over it).
+pub fn output_format(env: &Env) -> Result<OutputFormat> {
+    match env.get("SYNC_OUTPUT").as_deref() {
+        None | Some("text") => Ok(OutputFormat::Text),
+        Some("json") => Ok(OutputFormat::Json),
+        Some(other) => Err(Error::setting(
+            "SYNC_OUTPUT",
+            format!("'{other}' is not an output format; use text or json"),
+        )),
+    }
+}
+
+/// Checks every setting that is present, whether or not this verb needs it.
+pub fn check_all(env: &Env) -> Result<()> {
+    optional_source(env, None)?;
+    env.url("GRADIENT_BASE_URL", None)?;
+    http(env)?;
+    for kind in sources::all() {
+        kind.check_settings(env)?;
+    }
+    Ok(())
+}
+
+/// HTTP behaviour (README "Tuning").
+pub fn http(env: &Env) -> Result<HttpSettings> {
+    let defaults = HttpSettings::default();
+    Ok(HttpSettings {
+        timeout: Duration::from_secs(
+            env.number(
+                "SYNC_HTTP_TIMEOUT_SECS",
+                defaults.timeout.as_secs(),
+                "a whole number of seconds",
+            )
+            .and_then(|n| {
+                if n >= 1 {
+                    Ok(n)
+                } else {
+                    Err(Error::setting(
+                        "SYNC_HTTP_TIMEOUT_SECS",
+                        "must be at least 1 (seconds); unset it for the default of 60",
+                    ))
+                }
+            })?,
+        ),
+        max_retries: env.number("SYNC_MAX_RETRIES", defaults.max_retries, "a whole number")?,
+        retry_base_delay: Duration::from_millis(env.number(
+            "SYNC_RETRY_BASE_MS",
+            defaults.retry_base_delay.as_millis() as u64,
+            "a whole number of milliseconds",
+        )?),
+        max_retry_wait: Duration::from_secs(env.number(
+            "SYNC_RETRY_MAX_WAIT_SECS",
+            defaults.max_retry_wait.as_secs(),
+            "a whole number of seconds",
+        )?),
+        write_concurrency: env
+            .number(
+                "SYNC_WRITE_CONCURRENCY",
+                defaults.write_concurrency,
+                "a whole number from 1 to 32",
+            )
+            .and_then(|n| {
+                if (1..=32).contains(&n) {
+                    Ok(n)
+                } else {
+                    Err(Error::setting(
+                        "SYNC_WRITE_CONCURRENCY",
+                        format!("{n} is out of range; give a whole number from 1 to 32"),
+                    ))
+                }
+            })?,
+        max_body_bytes: env
+            .number(
+                "SYNC_MAX_RESPONSE_MB",
+                defaults.max_body_bytes / (1024 * 1024),
+                "a whole number of MiB from 1 to 4096",
+            )
+            .and_then(|n| {
+                if (1..=4096).contains(&n) {
+                    Ok(n * 1024 * 1024)
+                } else {
+                    Err(Error::setting(
+                        "SYNC_MAX_RESPONSE_MB",
+                        "is out of range; give a whole number of MiB from 1 to 4096",
+                    ))
+                }
+            })?,
+        proxies: Proxies::from_env(env),
+    })
+}
+
+/// Proxies from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case), read like
+/// every other setting, so a `.env` may hold them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Proxies {
+    pub https: Option<String>,
+    pub http: Option<String>,
+    pub all: Option<String>,
+    pub no_proxy: Option<String>,
+}
+
+impl Proxies {
+    pub fn from_env(env: &Env) -> Self {
+        let get = |name: &str| env.get(name).or_else(|| env.get(&name.to_lowercase()));
+        Self {
+            https: get("HTTPS_PROXY"),
+            http: get("HTTP_PROXY"),
+            all: get("ALL_PROXY"),
+            no_proxy: get("NO_PROXY"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variable_of(e: Error) -> String {
+        match e {
+            Error::Setting { variable, .. } => variable,
+            other => panic!("expected a setting error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_gradient_key_names_the_variable() {
+        let env = Env::from_pairs([("GRADIENT_VENDOR_API_KEY", "v")]);
+        let e = gradient(&env).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(variable_of(e), "GRADIENT_PARTNER_API_KEY");
+    }
+
+    #[test]
+    fn base_url_must_be_https() {
+        for bad in ["ftp://example.com", "http://app.usegradient.com"] {
+            let env = Env::from_pairs([
+                ("GRADIENT_VENDOR_API_KEY", "v"),
+                ("GRADIENT_PARTNER_API_KEY", "p"),
+                ("GRADIENT_BASE_URL", bad),
+            ]);
+            assert_eq!(
+                variable_of(gradient(&env).unwrap_err()),
+                "GRADIENT_BASE_URL"
+            );
+            assert_eq!(
+                variable_of(check_all(&env).unwrap_err()),
+                "GRADIENT_BASE_URL"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_source_is_a_setting_error() {
+        let env = Env::from_pairs([("SYNC_SOURCE", "halo-psa")]);
+        assert_eq!(variable_of(check_all(&env).unwrap_err()), "SYNC_SOURCE");
+        let e = source(&Env::default(), None).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "no source at all is a usage error");
+    }
+
+    #[test]
+    fn the_flag_wins_over_sync_source() {
+        let env = Env::from_pairs([("SYNC_SOURCE", "connectwise-contacts")]);
+        let flag = sources::by_name("autotask-configuration-items");
+        assert_eq!(
+            source(&env, flag).unwrap().name(),
+            "autotask-configuration-items"
+        );
+        assert_eq!(source(&env, None).unwrap().name(), "connectwise-contacts");
+    }
+
+    #[test]
+    fn services_need_no_psa_settings() {
+        let kind = sources::by_name("autotask-configuration-items").unwrap();
+        assert_eq!(
+            kind.services(&Env::default()).unwrap(),
+            ["Managed Workstations", "Managed Servers", "Network Devices"]
+        );
+    }
+
+    #[test]
+    fn numbers_are_checked_and_never_echoed() {
+        let env = Env::from_pairs([("SYNC_HTTP_TIMEOUT_SECS", "0")]);
+        assert_eq!(
+            variable_of(http(&env).unwrap_err()),
+            "SYNC_HTTP_TIMEOUT_SECS"
+        );
+        let env = Env::from_pairs([("SYNC_MAX_RETRIES", "hunter2-secret")]);
+        let e = http(&env).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert_eq!(variable_of(e), "SYNC_MAX_RETRIES");
+        let env = Env::from_pairs([("SYNC_MAX_RESPONSE_MB", "0")]);
+        assert_eq!(variable_of(http(&env).unwrap_err()), "SYNC_MAX_RESPONSE_MB");
+    }
+
+    #[test]
+    fn proxies_come_from_the_settings_file_too() {
+        let env = Env::from_pairs([("https_proxy", "http://proxy.example:3128")]);
+        assert_eq!(
+            http(&env).unwrap().proxies.https.as_deref(),
+            Some("http://proxy.example:3128")
+        );
+    }
+}

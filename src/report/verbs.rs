@@ -1,0 +1,418 @@
+//! The reports of the verbs: what each prints, as text for people and as one JSON document
+//! for machines (docs/contract.md §5). Every report is built from typed results; nothing
+//! here talks to an API.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Render;
+use crate::gradient::IntegrationStatus;
+use crate::plan::{Account, Rename};
+use crate::sources::{Skip, SourceKind, Tally};
+use crate::text::{escape as esc, pad, plural, width};
+
+/// HTTP requests sent to each side, retries included.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct Requests {
+    pub psa: u64,
+    pub gradient: u64,
+}
+
+/// What was read from the PSA.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadSummary {
+    pub items_read: u64,
+    pub units_counted: u64,
+    pub companies_with_units: usize,
+    /// Items not counted, by reason.
+    pub not_counted: BTreeMap<Skip, u64>,
+}
+
+impl ReadSummary {
+    pub fn of(t: &Tally) -> Self {
+        Self {
+            items_read: t.items_read,
+            units_counted: t.total(),
+            companies_with_units: t
+                .companies
+                .values()
+                .filter(|c| c.counts.values().any(|n| *n > 0))
+                .count(),
+            not_counted: t.skipped.clone(),
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut s = format!(
+            "read {}: {} counted at {}",
+            plural(self.items_read, "item"),
+            plural(self.units_counted, "unit"),
+            plural(self.companies_with_units as u64, "company")
+        );
+        let skipped: Vec<String> = self
+            .not_counted
+            .iter()
+            .map(|(why, n)| format!("{n} {}", why.describe()))
+            .collect();
+        if !skipped.is_empty() {
+            s.push_str(&format!("; not counted: {}", skipped.join(", ")));
+        }
+        s
+    }
+}
+
+/// The result of `sync-accounts`.
+#[derive(Debug, Serialize)]
+pub struct AccountsReport {
+    pub source: SourceKind,
+    pub dry_run: bool,
+    pub read: ReadSummary,
+    pub created: Vec<Account>,
+    pub renamed: Vec<Rename>,
+    pub unchanged: usize,
+    /// Absent inside `run`'s report, whose top-level `requests` covers every step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Requests>,
+}
+
+impl Render for AccountsReport {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        let (created, renamed) = if self.dry_run {
+            ("would create", "would rename")
+        } else {
+            ("created", "renamed")
+        };
+        for a in &self.created {
+            s.push_str(&format!(
+                "  {created:<13} {:>10}  {}\n",
+                esc(&a.id),
+                esc(&a.name)
+            ));
+        }
+        for r in &self.renamed {
+            s.push_str(&format!(
+                "  {renamed:<13} {:>10}  {} -> {}\n",
+                esc(&r.id),
+                esc(&r.from),
+                esc(&r.to)
+            ));
+        }
+        let summary = if self.dry_run {
+            format!(
+                "{} to create, {} to rename, {} unchanged (dry run: nothing written)",
+                plural(self.created.len() as u64, "account"),
+                self.renamed.len(),
+                self.unchanged
+            )
+        } else {
+            format!(
+                "{} created, {} renamed, {} unchanged",
+                plural(self.created.len() as u64, "account"),
+                self.renamed.len(),
+                self.unchanged
+            )
+        };
+        s.push_str(&format!(
+            "{}: {}\n{}: {summary}\n",
+            self.source,
+            self.read.text(),
+            self.source
+        ));
+        s
+    }
+}
+
+/// One (account, service) count and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountRow {
+    pub account_id: String,
+    pub account_name: String,
+    pub service: String,
+    pub count: u64,
+    pub result: ResultKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What became of a count (docs/contract.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultKind {
+    Set,
+    /// 404 "No account map found": the partner has not mapped the account or service.
+    Unmapped,
+    Failed,
+    /// A dry run.
+    Planned,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct UsageSummary {
+    pub set: usize,
+    pub unmapped: usize,
+    pub failed: usize,
+    pub planned: usize,
+    /// Of the failed: pairs never sent because Gradient answered 403 to an earlier one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_attempted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The result of `sync-usage` (contract §5).
+#[derive(Debug, Serialize)]
+pub struct UsageReport {
+    pub source: SourceKind,
+    pub dry_run: bool,
+    pub counts: Vec<CountRow>,
+    pub summary: UsageSummary,
+    pub read: ReadSummary,
+    pub requests: Requests,
+}
+
+impl UsageReport {
+    pub fn failed(&self) -> usize {
+        self.summary.failed
+    }
+}
+
+impl Render for UsageReport {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        let column = |f: fn(&CountRow) -> &str, header: &str, max: usize| {
+            self.counts
+                .iter()
+                .map(|c| width(f(c)))
+                .max()
+                .unwrap_or(0)
+                .max(width(header))
+                .min(max)
+        };
+        let id_w = column(|c| &c.account_id, "ACCOUNT ID", 24);
+        let name_w = column(|c| &c.account_name, "ACCOUNT", 40);
+        let svc_w = column(|c| &c.service, "SERVICE", 40);
+        s.push_str(&format!(
+            "{}  {}  {}  {:>6}  RESULT\n",
+            pad("ACCOUNT ID", id_w),
+            pad("ACCOUNT", name_w),
+            pad("SERVICE", svc_w),
+            "COUNT"
+        ));
+        for c in &self.counts {
+            let result = match &c.message {
+                Some(m) if c.result == ResultKind::Failed => format!("failed: {}", esc(m)),
+                _ => c.result.as_str().to_string(),
+            };
+            s.push_str(&format!(
+                "{}  {}  {}  {:>6}  {result}\n",
+                pad(&c.account_id, id_w),
+                pad(&c.account_name, name_w),
+                pad(&c.service, svc_w),
+                c.count
+            ));
+        }
+        let sm = self.summary;
+        s.push_str(&format!("{}: {}\n", self.source, self.read.text()));
+        if self.dry_run {
+            s.push_str(&format!(
+                "{}: {} counts planned, nothing written (dry run); {} PSA and {} Gradient requests\n",
+                self.source, sm.planned, self.requests.psa, self.requests.gradient
+            ));
+        } else {
+            s.push_str(&format!(
+                "{}: {} set, {} unmapped (pairs the partner has not mapped in Synthesize yet), {} failed{}; {} PSA and {} Gradient requests\n",
+                self.source,
+                sm.set,
+                sm.unmapped,
+                sm.failed,
+                if sm.not_attempted > 0 {
+                    format!(
+                        " ({} not attempted: Gradient answered 403, contact Gradient support)",
+                        sm.not_attempted
+                    )
+                } else {
+                    String::new()
+                },
+                self.requests.psa,
+                self.requests.gradient
+            ));
+        }
+        s
+    }
+}
+
+impl ResultKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::Set => "set",
+            ResultKind::Unmapped => "unmapped",
+            ResultKind::Failed => "failed",
+            ResultKind::Planned => "planned",
+        }
+    }
+}
+
+/// The result of `run`: the three steps, one PSA read.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub source: SourceKind,
+    pub dry_run: bool,
+    pub accounts: AccountsReport,
+    pub services: ServicesReport,
+    #[serde(flatten)]
+    pub usage: UsageReport,
+}
+
+impl Render for RunReport {
+    fn text(&self) -> String {
+        format!(
+            "== accounts\n{}== services\n{}== usage\n{}",
+            self.accounts.text(),
+            self.services.text(),
+            self.usage.text()
+        )
+    }
+}
+
+/// What happened to one service.
+#[derive(Debug, Serialize)]
+pub struct ServiceResult {
+    pub name: String,
+    pub result: ServiceResultKind,
+}
+
+/// What became of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceResultKind {
+    Exists,
+    Created,
+    /// A dry run: it would be created.
+    Planned,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServicesReport {
+    pub source: SourceKind,
+    pub dry_run: bool,
+    pub services: Vec<ServiceResult>,
+    /// Absent inside `run`'s report, whose top-level `requests` covers every step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Requests>,
+}
+
+impl Render for ServicesReport {
+    fn text(&self) -> String {
+        let mut s = String::new();
+        for svc in &self.services {
+            let what = match svc.result {
+                ServiceResultKind::Created => "created",
+                ServiceResultKind::Planned => "would be created (dry run)",
+                ServiceResultKind::Exists => "already exists",
+            };
+            s.push_str(&format!("  {:<28} {what}\n", esc(&svc.name)));
+        }
+        let created = self
+            .services
+            .iter()
+            .filter(|s| s.result != ServiceResultKind::Exists)
+            .count();
+        let verb = if self.dry_run { "to create" } else { "created" };
+        s.push_str(&format!(
+            "{}: {} services, {created} {verb}, {} already there\n",
+            self.source,
+            self.services.len(),
+            self.services.len() - created
+        ));
+        s
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthReport {
+    pub synthesize: SynthesizeIdentity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psa: Option<PsaIdentity>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PsaIdentity {
+    pub source: SourceKind,
+    pub connected_as: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SynthesizeIdentity {
+    pub organization: String,
+    pub vendor: String,
+    pub integration_status: String,
+}
+
+impl Render for AuthReport {
+    fn text(&self) -> String {
+        let mut s = format!(
+            "Synthesize: connected to {} as vendor {} (integration status: {})\n",
+            esc(&self.synthesize.organization),
+            esc(&self.synthesize.vendor),
+            esc(&self.synthesize.integration_status)
+        );
+        match &self.psa {
+            Some(psa) => s.push_str(&format!(
+                "{}: {}\n",
+                psa.source,
+                esc(&psa.connected_as)
+            )),
+            None => s.push_str(
+                "PSA: not checked (no source given; pass --source or set SYNC_SOURCE to check it too)\n",
+            ),
+        }
+        s
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub status: IntegrationStatus,
+    pub dry_run: bool,
+    pub requests: Requests,
+}
+
+impl Render for StatusReport {
+    fn text(&self) -> String {
+        if self.dry_run {
+            format!(
+                "Integration status would be set to {} (dry run)\n",
+                self.status.as_str()
+            )
+        } else {
+            format!("Integration status set to {}\n", self.status.as_str())
+        }
+    }
+}
+
+/// The message of a pair not written because Gradient flagged the run (HTTP 403).
+pub const NOT_ATTEMPTED: &str =
+    "not attempted: Gradient answered 403 to an earlier write (API usage flagged)";
+
+/// The one-line totals of a usage report.
+pub fn summarize(rows: &[CountRow]) -> UsageSummary {
+    let mut s = UsageSummary::default();
+    for r in rows {
+        match r.result {
+            ResultKind::Set => s.set += 1,
+            ResultKind::Unmapped => s.unmapped += 1,
+            ResultKind::Failed => {
+                s.failed += 1;
+                if r.message.as_deref() == Some(NOT_ATTEMPTED) {
+                    s.not_attempted += 1;
+                }
+            }
+            ResultKind::Planned => s.planned += 1,
+        }
+    }
+    s
+}
