@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         Env::process()
     } else {
         match Env::load(cli.env_file.as_deref()).and_then(|env| {
-            config::check_all(&env)?;
+            verbs::check_settings(&env)?;
             Ok(env)
         }) {
             Ok(env) => env,

@@ -14,8 +14,8 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::{Error, Result};
+pub use crate::http::settings::{HttpSettings, Proxies};
 use crate::secret::Secret;
-use crate::sources::{self, SourceKind};
 pub use env::Env;
 
 /// How results are printed on stdout.
@@ -32,35 +32,6 @@ pub struct GradientSettings {
     pub vendor_key: Secret,
     pub partner_key: Secret,
     pub base_url: Url,
-}
-
-/// HTTP behaviour shared by every client (README "Tuning").
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    pub timeout: Duration,
-    pub max_retries: u32,
-    pub retry_base_delay: Duration,
-    /// The most one request may spend waiting between its retries.
-    pub max_retry_wait: Duration,
-    /// Count writes in flight at once.
-    pub write_concurrency: usize,
-    /// The largest answer body read from any API; above it the read fails.
-    pub max_body_bytes: u64,
-    pub proxies: Proxies,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(60),
-            max_retries: 5,
-            retry_base_delay: Duration::from_millis(500),
-            max_retry_wait: Duration::from_secs(300),
-            write_concurrency: 8,
-            max_body_bytes: 32 * 1024 * 1024,
-            proxies: Proxies::default(),
-        }
-    }
 }
 
 const GRADIENT_HINT: &str =
@@ -81,35 +52,6 @@ pub fn gradient(env: &Env) -> Result<GradientSettings> {
 
 pub const DEFAULT_GRADIENT_URL: &str = "https://app.usegradient.com";
 
-/// The source: `--source` wins over `SYNC_SOURCE`; `None` when neither is given.
-pub fn optional_source(env: &Env, flag: Option<SourceKind>) -> Result<Option<SourceKind>> {
-    if flag.is_some() {
-        return Ok(flag);
-    }
-    match env.get("SYNC_SOURCE") {
-        None => Ok(None),
-        Some(text) => sources::by_name(&text).map(Some).ok_or_else(|| {
-            Error::setting(
-                "SYNC_SOURCE",
-                format!(
-                    "unknown source '{text}'; use one of {}",
-                    sources::names().join(", ")
-                ),
-            )
-        }),
-    }
-}
-
-/// The source, required.
-pub fn source(env: &Env, flag: Option<SourceKind>) -> Result<SourceKind> {
-    optional_source(env, flag)?.ok_or_else(|| {
-        Error::Usage(format!(
-            "no source given; pass --source <{}> or set SYNC_SOURCE",
-            sources::names().join("|")
-        ))
-    })
-}
-
 /// The output format from `SYNC_OUTPUT` (the `--output` flag wins over it).
 pub fn output_format(env: &Env) -> Result<OutputFormat> {
     match env.get("SYNC_OUTPUT").as_deref() {
@@ -120,17 +62,6 @@ pub fn output_format(env: &Env) -> Result<OutputFormat> {
             format!("'{other}' is not an output format; use text or json"),
         )),
     }
-}
-
-/// Checks every setting that is present, whether or not this verb needs it.
-pub fn check_all(env: &Env) -> Result<()> {
-    optional_source(env, None)?;
-    env.url("GRADIENT_BASE_URL", None)?;
-    http(env)?;
-    for kind in sources::all() {
-        kind.check_settings(env)?;
-    }
-    Ok(())
 }
 
 /// HTTP behaviour (README "Tuning").
@@ -197,29 +128,19 @@ pub fn http(env: &Env) -> Result<HttpSettings> {
                     ))
                 }
             })?,
-        proxies: Proxies::from_env(env),
+        proxies: proxies(env),
     })
 }
 
 /// Proxies from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case), read like
 /// every other setting, so a `.env` may hold them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Proxies {
-    pub https: Option<String>,
-    pub http: Option<String>,
-    pub all: Option<String>,
-    pub no_proxy: Option<String>,
-}
-
-impl Proxies {
-    pub fn from_env(env: &Env) -> Self {
-        let get = |name: &str| env.get(name).or_else(|| env.get(&name.to_lowercase()));
-        Self {
-            https: get("HTTPS_PROXY"),
-            http: get("HTTP_PROXY"),
-            all: get("ALL_PROXY"),
-            no_proxy: get("NO_PROXY"),
-        }
+pub fn proxies(env: &Env) -> Proxies {
+    let get = |name: &str| env.get(name).or_else(|| env.get(&name.to_lowercase()));
+    Proxies {
+        https: get("HTTPS_PROXY"),
+        http: get("HTTP_PROXY"),
+        all: get("ALL_PROXY"),
+        no_proxy: get("NO_PROXY"),
     }
 }
 
@@ -254,39 +175,7 @@ mod tests {
                 variable_of(gradient(&env).unwrap_err()),
                 "GRADIENT_BASE_URL"
             );
-            assert_eq!(
-                variable_of(check_all(&env).unwrap_err()),
-                "GRADIENT_BASE_URL"
-            );
         }
-    }
-
-    #[test]
-    fn unknown_source_is_a_setting_error() {
-        let env = Env::from_pairs([("SYNC_SOURCE", "halo-psa")]);
-        assert_eq!(variable_of(check_all(&env).unwrap_err()), "SYNC_SOURCE");
-        let e = source(&Env::default(), None).unwrap_err();
-        assert_eq!(e.exit_code(), 2, "no source at all is a usage error");
-    }
-
-    #[test]
-    fn the_flag_wins_over_sync_source() {
-        let env = Env::from_pairs([("SYNC_SOURCE", "connectwise-contacts")]);
-        let flag = sources::by_name("autotask-configuration-items");
-        assert_eq!(
-            source(&env, flag).unwrap().name(),
-            "autotask-configuration-items"
-        );
-        assert_eq!(source(&env, None).unwrap().name(), "connectwise-contacts");
-    }
-
-    #[test]
-    fn services_need_no_psa_settings() {
-        let kind = sources::by_name("autotask-configuration-items").unwrap();
-        assert_eq!(
-            kind.services(&Env::default()).unwrap(),
-            ["Managed Workstations", "Managed Servers", "Network Devices"]
-        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod link;
 pub mod origin;
 pub mod redact;
 pub mod retry;
+pub mod settings;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,9 +23,9 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::config::{HttpSettings, Proxies};
 use crate::error::{Error, Side};
 use retry::{Decision, Failure, RetryPolicy};
+pub use settings::{HttpSettings, Proxies};
 
 /// Header names whose values are credentials (compared case-insensitively).
 const SECRET_HEADERS: [&str; 4] = [
@@ -653,12 +654,11 @@ mod tests {
 
     #[test]
     fn proxies_come_from_either_case_of_the_variables() {
-        let env = crate::config::Env::from_pairs([
-            ("https_proxy", "http://proxy.example:3128"),
-            ("HTTP_PROXY", "not a url at all"),
-        ]);
-        let config = Proxies::from_env(&env);
-        assert_eq!(config.https.as_deref(), Some("http://proxy.example:3128"));
+        let config = Proxies {
+            https: Some("http://proxy.example:3128".into()),
+            http: Some("not a url at all".into()),
+            ..Proxies::default()
+        };
         assert_eq!(proxies(&config).len(), 1, "the bad one is ignored");
         assert!(proxies(&Proxies::default()).is_empty());
     }

@@ -1,6 +1,6 @@
 //! The guards a plan must pass before anything is written (docs/contract.md §4, exit 4).
 
-use super::Plan;
+use super::model::Plan;
 
 /// Why a plan may not be applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub fn check(plan: &Plan, allow: Allowances) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{PlannedCount, Reason};
+    use crate::plan::model::{PlannedCount, Reason};
 
     fn plan(counts: &[u64]) -> Plan {
         Plan {

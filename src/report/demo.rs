@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::Render;
+use super::output::Render;
 use super::verbs::{AccountsReport, AuthReport, ServicesReport, StatusReport, UsageReport};
 use crate::sources::SourceKind;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Render;
+use super::output::Render;
 use crate::gradient::IntegrationStatus;
 use crate::plan::{Account, Rename};
 use crate::sources::{Skip, SourceKind, Tally};

@@ -7,47 +7,14 @@
 
 pub mod autotask;
 pub mod connectwise;
+mod def;
 pub mod field;
 pub mod tally;
 
-use futures_util::future::LocalBoxFuture;
-
-use crate::config::{Env, HttpSettings};
-use crate::error::{Result, Side};
-use crate::progress::Progress;
+use crate::config::Env;
+use crate::error::{Error, Result};
+pub use def::{Source, SourceDef};
 pub use tally::{Skip, Tally};
-
-/// A source opened with its settings, ready to read.
-pub trait Source {
-    /// Checks the credentials with one cheap call; says who we are connected as,
-    /// e.g. "ConnectWise company 'mymsp' at https://api-na.myconnectwise.net (v2025.1)".
-    fn identity(&mut self) -> LocalBoxFuture<'_, Result<String>>;
-
-    /// Reads everything the source counts and folds it per company. All or nothing:
-    /// any page that fails after its retries fails the whole read.
-    fn tally<'a>(&'a mut self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Tally>>;
-
-    /// Requests sent to the PSA so far, retries included.
-    fn request_count(&self) -> u64;
-}
-
-/// What the registry knows of a source before any PSA setting is read.
-pub trait SourceDef: Sync {
-    /// The name on the command line, in settings and reports (`connectwise-contacts`).
-    fn name(&self) -> &'static str;
-    /// What it counts, in a few words (for `--help`).
-    fn about(&self) -> &'static str;
-    /// The PSA it reads.
-    fn psa(&self) -> Side;
-    /// Checks the source's settings that are present (not whether required ones are).
-    fn check_settings(&self, env: &Env) -> Result<()>;
-    /// The services it counts, in a stable order (needs no PSA credentials).
-    fn services(&self, env: &Env) -> Result<Vec<String>>;
-    /// The description of a service it creates in Synthesize.
-    fn service_description(&self, service: &str) -> String;
-    /// Resolves the source's settings (the required ones included) and opens it.
-    fn open(&self, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>>;
-}
 
 /// A source of the registry: a cheap, copyable handle.
 #[derive(Clone, Copy)]
@@ -68,6 +35,32 @@ pub fn all() -> [SourceKind; 3] {
 /// The names of every source.
 pub fn names() -> Vec<&'static str> {
     SOURCES.iter().map(|s| s.name()).collect()
+}
+
+/// The source: `--source` wins over `SYNC_SOURCE`; `None` when neither is given.
+pub fn optional(env: &Env, flag: Option<SourceKind>) -> Result<Option<SourceKind>> {
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    match env.get("SYNC_SOURCE") {
+        None => Ok(None),
+        Some(text) => by_name(&text).map(Some).ok_or_else(|| {
+            Error::setting(
+                "SYNC_SOURCE",
+                format!("unknown source '{text}'; use one of {}", names().join(", ")),
+            )
+        }),
+    }
+}
+
+/// The source, required.
+pub fn required(env: &Env, flag: Option<SourceKind>) -> Result<SourceKind> {
+    optional(env, flag)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "no source given; pass --source <{}> or set SYNC_SOURCE",
+            names().join("|")
+        ))
+    })
 }
 
 /// The source of that name (surrounding spaces ignored).
@@ -105,5 +98,48 @@ impl std::fmt::Debug for SourceKind {
 impl serde::Serialize for SourceKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_source_is_a_setting_error() {
+        let env = Env::from_pairs([("SYNC_SOURCE", "halo-psa")]);
+        assert_eq!(
+            variable_of(optional(&env, None).unwrap_err()),
+            "SYNC_SOURCE"
+        );
+        let e = required(&Env::default(), None).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "no source at all is a usage error");
+    }
+
+    #[test]
+    fn the_flag_wins_over_sync_source() {
+        let env = Env::from_pairs([("SYNC_SOURCE", "connectwise-contacts")]);
+        let flag = by_name("autotask-configuration-items");
+        assert_eq!(
+            required(&env, flag).unwrap().name(),
+            "autotask-configuration-items"
+        );
+        assert_eq!(required(&env, None).unwrap().name(), "connectwise-contacts");
+    }
+
+    #[test]
+    fn services_need_no_psa_settings() {
+        let kind = by_name("autotask-configuration-items").unwrap();
+        assert_eq!(
+            kind.services(&Env::default()).unwrap(),
+            ["Managed Workstations", "Managed Servers", "Network Devices"]
+        );
+    }
+
+    fn variable_of(e: Error) -> String {
+        match e {
+            Error::Setting { variable, .. } => variable,
+            other => panic!("expected a setting error, got {other:?}"),
+        }
     }
 }

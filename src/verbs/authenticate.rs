@@ -4,13 +4,13 @@ use crate::config::{self, Env};
 use crate::error::Result;
 use crate::gradient::Synthesize;
 use crate::report::verbs::{AuthReport, PsaIdentity, SynthesizeIdentity};
-use crate::sources::SourceKind;
+use crate::sources::{self, SourceKind};
 
 pub async fn authenticate(env: &Env, source_flag: Option<SourceKind>) -> Result<AuthReport> {
     let gradient = config::gradient(env)?;
     let http = config::http(env)?;
     // Every setting is resolved before the first request.
-    let mut source = match config::optional_source(env, source_flag)? {
+    let mut source = match sources::optional(env, source_flag)? {
         Some(kind) => Some((kind, kind.open(env, &http)?)),
         None => None,
     };

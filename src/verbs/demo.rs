@@ -1,13 +1,18 @@
 //! `demo`: every source's whole lifecycle against the built-in sandbox.
 
+use super::authenticate::authenticate;
+use super::common::WriteFlags;
 use super::sandbox::Sandbox;
+use super::sync_accounts::sync_accounts;
+use super::sync_services::sync_services;
+use super::sync_usage::sync_usage;
+use super::update_status::update_status;
 use crate::error::{Error, Result};
 use crate::gradient::IntegrationStatus;
 use crate::progress::Progress;
 use crate::report::Output;
 use crate::report::demo::{DemoReport, DemoSource};
 use crate::sources;
-use crate::verbs::{self, WriteFlags};
 
 /// `demo`: every source's whole lifecycle against the sandbox.
 pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
@@ -16,12 +21,12 @@ pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
     for kind in sources::all() {
         let env = sandbox.settings(kind);
         let w = WriteFlags::default();
-        let authenticate = verbs::authenticate(&env, Some(kind)).await?;
-        let sync_accounts = verbs::sync_accounts(&env, Some(kind), w, progress).await?;
-        let sync_services = verbs::sync_services(&env, Some(kind), w).await?;
-        let update_status = verbs::update_status(&env, IntegrationStatus::Pending, false).await?;
+        let authenticate = authenticate(&env, Some(kind)).await?;
+        let sync_accounts = sync_accounts(&env, Some(kind), w, progress).await?;
+        let sync_services = sync_services(&env, Some(kind), w).await?;
+        let update_status = update_status(&env, IntegrationStatus::Pending, false).await?;
         let left_unmapped = sandbox.partner_maps(kind);
-        let sync_usage = verbs::sync_usage(&env, Some(kind), w, progress).await?;
+        let sync_usage = sync_usage(&env, Some(kind), w, progress).await?;
         if sync_usage.failed() > 0 {
             return Err(Error::WritesFailed {
                 failed: sync_usage.failed(),

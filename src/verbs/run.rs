@@ -1,7 +1,7 @@
 //! `run`: sync-accounts, sync-services and sync-usage from a single read of the PSA, as one
 //! plan whose guards are checked before anything at all is written.
 
-use super::{
+use super::common::{
     SyncConfig, WriteFlags, accounts_report, build_plan, check_guards, requests, services_report,
     synthesize_state, usage_report,
 };

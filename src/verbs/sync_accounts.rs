@@ -1,7 +1,9 @@
 //! `sync-accounts`: creates the Synthesize accounts of PSA companies with counted items,
 //! and renames those whose name changed.
 
-use super::{SyncConfig, WriteFlags, accounts_report, build_plan, requests, synthesize_state};
+use super::common::{
+    SyncConfig, WriteFlags, accounts_report, build_plan, requests, synthesize_state,
+};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::Result;

@@ -1,7 +1,7 @@
 //! `sync-services`: creates the source's services that are missing from the vendor's
 //! services (by name, ignoring case and spaces). Needs no PSA credentials.
 
-use super::{WriteFlags, build_plan, services_of, services_report};
+use super::common::{WriteFlags, build_plan, services_of, services_report};
 use crate::apply::{self, Options};
 use crate::config::{self, Env};
 use crate::error::Result;
@@ -9,14 +9,14 @@ use crate::gradient::Synthesize;
 use crate::plan::{Inputs, Scope, Sku};
 use crate::progress::Progress;
 use crate::report::verbs::{Requests, ServicesReport};
-use crate::sources::{SourceKind, Tally};
+use crate::sources::{self, SourceKind, Tally};
 
 pub async fn sync_services(
     env: &Env,
     source_flag: Option<SourceKind>,
     w: WriteFlags,
 ) -> Result<ServicesReport> {
-    let kind = config::source(env, source_flag)?;
+    let kind = sources::required(env, source_flag)?;
     let gradient = config::gradient(env)?;
     let http = config::http(env)?;
     let services = services_of(kind, env)?;

@@ -1,6 +1,6 @@
 //! `sync-usage`: computes every (account, service) count, zeros included, and sets it.
 
-use super::{
+use super::common::{
     SyncConfig, WriteFlags, build_plan, check_guards, requests, synthesize_state, usage_report,
 };
 use crate::apply::{self, Options};

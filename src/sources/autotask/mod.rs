@@ -31,8 +31,8 @@ use crate::config::{Env, HttpSettings};
 use crate::error::{Error, Result, Side};
 use crate::names::normalize;
 use crate::progress::Progress;
+use crate::sources::def::{Source, SourceDef};
 use crate::sources::tally::{Skip, Tally};
-use crate::sources::{Source, SourceDef};
 use config::{AutotaskService, TypeSelection};
 use rules::AutotaskRule;
 

@@ -23,8 +23,9 @@ use crate::config::{Env, HttpSettings};
 use crate::error::{Error, Result, Side};
 use crate::names::normalize;
 use crate::progress::Progress;
+use crate::sources::def::{Source, SourceDef};
 use crate::sources::field::{Field, HasId, schema_drift};
-use crate::sources::{Source, SourceDef, Tally};
+use crate::sources::tally::Tally;
 use config::ConnectWiseSettings;
 use rules::{ContactRule, DeviceRule, NOT_SHARED_DEVICES, SHARED_DEVICES};
 

@@ -1,0 +1,151 @@
+//! The plan's types: what a run will change, each part with its reason.
+
+use serde::Serialize;
+
+use crate::sources::Tally;
+
+/// An account of the vendor in Synthesize: its id is the PSA company id, as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+}
+
+/// A service (sku) of the vendor in Synthesize.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sku {
+    pub id: String,
+    pub name: String,
+}
+
+/// A service the source counts: its name and the description it is created with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDef {
+    pub name: String,
+    pub description: String,
+}
+
+/// Which parts a verb plans: `sync-accounts` the accounts, `sync-services` the services,
+/// `sync-usage` the counts, `run` all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scope {
+    pub accounts: bool,
+    pub services: bool,
+    pub counts: bool,
+}
+
+impl Scope {
+    pub const ACCOUNTS: Scope = Scope {
+        accounts: true,
+        services: false,
+        counts: false,
+    };
+    pub const SERVICES: Scope = Scope {
+        accounts: false,
+        services: true,
+        counts: false,
+    };
+    pub const COUNTS: Scope = Scope {
+        accounts: false,
+        services: false,
+        counts: true,
+    };
+    pub const ALL: Scope = Scope {
+        accounts: true,
+        services: true,
+        counts: true,
+    };
+}
+
+/// What the plan is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub tally: &'a Tally,
+    /// The accounts in Synthesize.
+    pub existing: &'a [Account],
+    /// The vendor's services in Synthesize.
+    pub skus: &'a [Sku],
+    /// The services the source counts, in their configured order.
+    pub services: &'a [ServiceDef],
+    pub scope: Scope,
+    /// Plan counts for services that do not exist yet even when the scope does not create
+    /// them: a `sync-usage --dry-run` before `sync-services` shows what it would write.
+    pub allow_missing_services: bool,
+}
+
+/// What to do about one of the source's services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ServiceAction {
+    /// It exists (same name, ignoring case and spaces), with this sku id.
+    Exists { id: String },
+    /// It is missing: create it.
+    Create { description: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceStep {
+    pub name: String,
+    #[serde(flatten)]
+    pub action: ServiceAction,
+}
+
+/// Why a count is what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The items of this service counted at this company.
+    Counted,
+    /// Nothing of this service is counted at this company (or the company has nothing
+    /// counted at all): 0, so a customer whose items are gone stops being billed.
+    NothingCounted,
+}
+
+/// A note for the log, decided with the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    Warn(String),
+    Info(String),
+}
+
+/// Everything a run will change, in the order it is applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub accounts: AccountPlan,
+    pub services: Vec<ServiceStep>,
+    pub counts: Vec<PlannedCount>,
+    pub notes: Vec<Note>,
+}
+
+/// A count the plan needs to write to a service that does not exist and that it does not
+/// create (`sync-usage` before `sync-services`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingService(pub String);
+
+/// An account rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rename {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// What `sync-accounts` will do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccountPlan {
+    pub create: Vec<Account>,
+    pub rename: Vec<Rename>,
+    /// Accounts already there with the right name.
+    pub unchanged: usize,
+}
+
+/// One count to set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedCount {
+    pub account_id: String,
+    pub account_name: String,
+    pub service: String,
+    pub count: u64,
+    #[serde(skip)]
+    pub reason: Reason,
+}

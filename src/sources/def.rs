@@ -1,0 +1,40 @@
+//! What a source is to the rest of the tool: the two small traits every source implements.
+
+use futures_util::future::LocalBoxFuture;
+
+use super::tally::Tally;
+use crate::config::{Env, HttpSettings};
+use crate::error::{Result, Side};
+use crate::progress::Progress;
+
+/// A source opened with its settings, ready to read.
+pub trait Source {
+    /// Checks the credentials with one cheap call; says who we are connected as,
+    /// e.g. "ConnectWise company 'mymsp' at https://api-na.myconnectwise.net (v2025.1)".
+    fn identity(&mut self) -> LocalBoxFuture<'_, Result<String>>;
+
+    /// Reads everything the source counts and folds it per company. All or nothing:
+    /// any page that fails after its retries fails the whole read.
+    fn tally<'a>(&'a mut self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Tally>>;
+
+    /// Requests sent to the PSA so far, retries included.
+    fn request_count(&self) -> u64;
+}
+
+/// What the registry knows of a source before any PSA setting is read.
+pub trait SourceDef: Sync {
+    /// The name on the command line, in settings and reports (`connectwise-contacts`).
+    fn name(&self) -> &'static str;
+    /// What it counts, in a few words (for `--help`).
+    fn about(&self) -> &'static str;
+    /// The PSA it reads.
+    fn psa(&self) -> Side;
+    /// Checks the source's settings that are present (not whether required ones are).
+    fn check_settings(&self, env: &Env) -> Result<()>;
+    /// The services it counts, in a stable order (needs no PSA credentials).
+    fn services(&self, env: &Env) -> Result<Vec<String>>;
+    /// The description of a service it creates in Synthesize.
+    fn service_description(&self, service: &str) -> String;
+    /// Resolves the source's settings (the required ones included) and opens it.
+    fn open(&self, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>>;
+}

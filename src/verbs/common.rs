@@ -1,0 +1,235 @@
+//! What the verbs share: resolving their configuration, reading what Synthesize holds,
+//! building and guarding the plan, and turning applied results into reports.
+
+use crate::apply::{Applied, CountOutcomeKind, ServiceOutcome};
+use crate::config::{self, Env, GradientSettings, HttpSettings};
+use crate::error::{Error, Result};
+use crate::gradient::Synthesize;
+use crate::plan::{self, Plan, ServiceDef};
+use crate::report::verbs::{
+    AccountsReport, CountRow, NOT_ATTEMPTED, ReadSummary, Requests, ResultKind, ServiceResult,
+    ServiceResultKind, ServicesReport, UsageReport, summarize,
+};
+use crate::sources::{self, Source, SourceKind, Tally};
+
+/// What a writing verb was asked on the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteFlags {
+    /// Do every read, compute and print the plan, write nothing.
+    pub dry_run: bool,
+    /// Write even when every count would be 0.
+    pub allow_all_zero: bool,
+}
+
+/// The configuration of a verb that reads a source and writes to Synthesize, resolved:
+/// every part present and valid.
+pub(crate) struct SyncConfig {
+    pub kind: SourceKind,
+    pub gradient: GradientSettings,
+    pub http: HttpSettings,
+    pub services: Vec<ServiceDef>,
+}
+
+impl SyncConfig {
+    pub fn resolve(env: &Env, source_flag: Option<SourceKind>) -> Result<Self> {
+        let kind = sources::required(env, source_flag)?;
+        let gradient = config::gradient(env)?;
+        let http = config::http(env)?;
+        let services = services_of(kind, env)?;
+        Ok(Self {
+            kind,
+            gradient,
+            http,
+            services,
+        })
+    }
+}
+
+/// The services a source counts, with the descriptions they are created with.
+pub(crate) fn services_of(kind: SourceKind, env: &Env) -> Result<Vec<ServiceDef>> {
+    Ok(kind
+        .services(env)?
+        .into_iter()
+        .map(|name| ServiceDef {
+            description: kind.service_description(&name),
+            name,
+        })
+        .collect())
+}
+
+/// The accounts and the services in Synthesize, as the plan sees them.
+pub(crate) async fn synthesize_state(
+    synthesize: &Synthesize,
+    want_skus: bool,
+) -> Result<(Vec<plan::Account>, Vec<plan::Sku>)> {
+    let accounts = synthesize
+        .accounts()
+        .await?
+        .into_iter()
+        .map(|a| plan::Account {
+            id: a.id,
+            name: a.name,
+        })
+        .collect();
+    let skus = if want_skus {
+        synthesize
+            .skus()
+            .await?
+            .into_iter()
+            .map(|s| plan::Sku {
+                id: s.id,
+                name: s.name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((accounts, skus))
+}
+
+/// Builds the plan, turning a missing service into the error that says what to run.
+pub(crate) fn build_plan(inputs: plan::Inputs<'_>) -> Result<Plan> {
+    let plan = plan::build(inputs).map_err(|plan::MissingService(name)| {
+        Error::api(
+            crate::error::Side::Synthesize,
+            format!(
+                "service '{name}' does not exist in Synthesize yet; run sync-services first \
+                 (or use run, which does it)"
+            ),
+        )
+    })?;
+    for note in &plan.notes {
+        match note {
+            plan::Note::Warn(m) => tracing::warn!("{m}"),
+            plan::Note::Info(m) => tracing::info!("{m}"),
+        }
+    }
+    Ok(plan)
+}
+
+/// The guards: a real run is refused (exit 4); a dry run says it would be.
+pub(crate) fn check_guards(plan: &Plan, w: WriteFlags) -> Result<()> {
+    let allow = plan::guard::Allowances {
+        all_zero: w.allow_all_zero,
+    };
+    match plan::guard::check(plan, allow) {
+        Ok(()) => Ok(()),
+        Err(refusal) if w.dry_run => {
+            tracing::warn!("a real run would be refused (exit 4): {}", refusal.why);
+            Ok(())
+        }
+        Err(refusal) => Err(Error::Guard(refusal.why)),
+    }
+}
+
+pub(crate) fn requests(source: &dyn Source, synthesize: &Synthesize) -> Requests {
+    Requests {
+        psa: source.request_count(),
+        gradient: synthesize.request_count(),
+    }
+}
+
+pub(crate) fn accounts_report(
+    kind: SourceKind,
+    plan: &Plan,
+    tally: &Tally,
+    dry_run: bool,
+) -> AccountsReport {
+    AccountsReport {
+        source: kind,
+        dry_run,
+        read: ReadSummary::of(tally),
+        created: plan.accounts.create.clone(),
+        renamed: plan.accounts.rename.clone(),
+        unchanged: plan.accounts.unchanged,
+        requests: None,
+    }
+}
+
+pub(crate) fn services_report(
+    kind: SourceKind,
+    applied: &Applied,
+    dry_run: bool,
+) -> ServicesReport {
+    ServicesReport {
+        source: kind,
+        dry_run,
+        services: applied
+            .services
+            .iter()
+            .map(|(name, outcome)| ServiceResult {
+                name: name.clone(),
+                result: match outcome {
+                    ServiceOutcome::Exists => ServiceResultKind::Exists,
+                    ServiceOutcome::Created => ServiceResultKind::Created,
+                    ServiceOutcome::Planned => ServiceResultKind::Planned,
+                },
+            })
+            .collect(),
+        requests: None,
+    }
+}
+
+pub(crate) fn usage_report(
+    kind: SourceKind,
+    applied: &Applied,
+    tally: &Tally,
+    dry_run: bool,
+    requests: Requests,
+) -> UsageReport {
+    let counts: Vec<CountRow> = applied
+        .counts
+        .iter()
+        .map(|(p, outcome)| {
+            let (result, message) = match outcome {
+                CountOutcomeKind::Set => (ResultKind::Set, None),
+                CountOutcomeKind::Unmapped(m) => (ResultKind::Unmapped, Some(m.clone())),
+                CountOutcomeKind::Failed(m) => (ResultKind::Failed, Some(m.clone())),
+                CountOutcomeKind::NotAttempted => {
+                    (ResultKind::Failed, Some(NOT_ATTEMPTED.to_string()))
+                }
+                CountOutcomeKind::Planned => (ResultKind::Planned, None),
+            };
+            CountRow {
+                account_id: p.account_id.clone(),
+                account_name: p.account_name.clone(),
+                service: p.service.clone(),
+                count: p.count,
+                result,
+                message,
+            }
+        })
+        .collect();
+    UsageReport {
+        source: kind,
+        dry_run,
+        summary: summarize(&counts),
+        counts,
+        read: ReadSummary::of(tally),
+        requests,
+    }
+}
+
+/// A run whose writes failed ends with exit 1 after its report is printed.
+pub fn fail_on_failed_writes(report: &UsageReport) -> Result<()> {
+    let (failed, total) = (report.failed(), report.counts.len());
+    if report.summary.not_attempted > 0 {
+        Err(Error::WritesHalted { failed, total })
+    } else if failed > 0 {
+        Err(Error::WritesFailed { failed, total })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks every setting that is present, whether or not this verb needs it, so a typo
+/// surfaces on any run (docs/contract.md §2).
+pub fn check_settings(env: &Env) -> Result<()> {
+    sources::optional(env, None)?;
+    env.url("GRADIENT_BASE_URL", None)?;
+    config::http(env)?;
+    for kind in sources::all() {
+        kind.check_settings(env)?;
+    }
+    Ok(())
+}
