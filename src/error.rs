@@ -56,7 +56,7 @@ pub enum Error {
     WritesFailed { failed: usize, total: usize },
 
     /// Gradient answered 403 to a count write: it flagged this integration's API usage
-    /// (apis.md §1.5). Writing stopped at once; the report lists what was not attempted
+    /// (docs/apis.md §1.5). Writing stopped at once; the report lists what was not attempted
     /// (exit 1).
     #[error(
         "Synthesize (Gradient) answered HTTP 403 to a count write: it flagged this integration's \
@@ -89,7 +89,7 @@ impl Error {
         }
     }
 
-    /// The process exit code (contract §4).
+    /// The process exit code (docs/contract.md §4).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Setting { .. } | Error::Usage(_) => 2,

@@ -1,4 +1,4 @@
-//! The Synthesize (Gradient MSP) vendor API client (apis.md §1). It knows nothing of PSAs.
+//! The Synthesize (Gradient MSP) vendor API client (docs/apis.md §1). It knows nothing of PSAs.
 
 use base64::Engine;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
@@ -48,7 +48,7 @@ pub struct Account {
 }
 
 /// The category and subcategory of the services this tool creates: exact, case-sensitive
-/// wire strings (apis.md §1.4; Gradient's own integrations use other/other). A test checks
+/// wire strings (docs/apis.md §1.4; Gradient's own integrations use other/other). A test checks
 /// them against the simulator's lists of every accepted value.
 pub const SERVICE_CATEGORY: &str = "other";
 pub const SERVICE_SUBCATEGORY: &str = "other";
@@ -58,12 +58,12 @@ pub const SERVICE_SUBCATEGORY: &str = "other";
 pub struct NewService {
     pub name: String,
     pub description: String,
-    /// Case-sensitive enum on the wire (apis.md §1.4).
+    /// Case-sensitive enum on the wire (docs/apis.md §1.4).
     pub category: &'static str,
     pub subcategory: &'static str,
 }
 
-/// The integration statuses a user may set (apis.md §1.4; case-sensitive on the wire).
+/// The integration statuses a user may set (docs/apis.md §1.4; case-sensitive on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IntegrationStatus {
@@ -104,7 +104,7 @@ impl Synthesize {
             settings.vendor_key.expose(),
             settings.partner_key.expose()
         );
-        // The token is only base64 (apis.md §1.1): an echo of it is as bad as the keys.
+        // The token is only base64 (docs/apis.md §1.1): an echo of it is as bad as the keys.
         crate::http::redact::register_token(&raw);
         let token = base64::engine::general_purpose::STANDARD.encode(raw);
         let mut headers = HeaderMap::new();
@@ -321,7 +321,7 @@ fn error_message(body: &str) -> String {
 }
 
 /// Some routes wrap their answer in `{status, message, data}` and some do not
-/// (apis.md §1.2); accept both everywhere.
+/// (docs/apis.md §1.2); accept both everywhere.
 fn unwrap_data(v: Value) -> Value {
     match v {
         Value::Object(mut map)
@@ -353,7 +353,7 @@ struct RawSku {
     name: String,
 }
 
-/// Ids are strings (apis.md §5.9); accept numbers too, rendered as decimal strings.
+/// Ids are strings (docs/apis.md §5.9); accept numbers too, rendered as decimal strings.
 fn id_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
     Ok(opt_id_string(d)?.unwrap_or_default())
 }

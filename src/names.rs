@@ -1,4 +1,4 @@
-//! Name comparison for types and services: "ignore case and surrounding spaces" (contract §3).
+//! Name comparison for types and services: "ignore case and surrounding spaces" (docs/contract.md §3).
 
 /// Lower-cases, trims, and folds runs of inner white space to one space, so
 /// `" Billed  User "` and `"billed user"` compare equal.

@@ -2,7 +2,7 @@
 //! `autotask-configuration-items`, end to end.
 //!
 //! Expected counts come from a plain oracle over the simulator's tenant written here
-//! (contract §3 spelled out again, not the plan code), and are compared with what the
+//! (docs/contract.md §3 spelled out again, not the plan code), and are compared with what the
 //! Gradient simulator holds, zeros included.
 
 mod common;

@@ -3,7 +3,7 @@
 //! refused credentials, settings errors, dry runs, and the number of requests a read costs.
 //!
 //! Expected counts come from a deliberately plain oracle over the simulator's tenant
-//! (contract §3 written out as loops), never from the plan code under test.
+//! (docs/contract.md §3 written out as loops), never from the plan code under test.
 
 mod common;
 
@@ -103,7 +103,7 @@ impl Sims {
     }
 }
 
-// ---- The oracle: contract §3, written as plainly as possible. ----
+// ---- The oracle: docs/contract.md §3, written as plainly as possible. ----
 
 fn services(source: &str) -> Vec<String> {
     match source {

@@ -256,7 +256,7 @@ async fn concurrent_writes_stay_under_the_rate_limit() {
 }
 
 /// The service definitions use exact wire strings: the simulator accepts only those of
-/// apis.md §1.4, so a typo here would fail every sync-services test, and this says why.
+/// docs/apis.md §1.4, so a typo here would fail every sync-services test, and this says why.
 #[test]
 fn service_category_and_subcategory_are_gradient_wire_strings() {
     use synthesize_sims::gradient::{CATEGORIES, SUBCATEGORIES};

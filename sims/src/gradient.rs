@@ -1,4 +1,4 @@
-//! Gradient Synthesize vendor API simulator (apis.md §1, checklist §1.8).
+//! Gradient Synthesize vendor API simulator (docs/apis.md §1, checklist §1.8).
 //!
 //! Models: the `GRADIENT-TOKEN` header (base64 of `vendor:partner`, split on the first
 //! `:`; header name case-insensitive), 401 for a missing or unknown token; per-partner
@@ -10,7 +10,7 @@
 //! an unmapped account or service, and other 404 messages for unknown services; 201 on a
 //! count; the 100 requests/second limit answered with 429 and no `Retry-After`;
 //! switchable faults;
-//! a switchable 403 "anomaly" answer (apis.md §1.5: Gradient detected an anomaly with your
+//! a switchable 403 "anomaly" answer (docs/apis.md §1.5: Gradient detected an anomaly with your
 //! API usage, contact support). Every count call the handler saw is recorded in order for
 //! tests (a 403, 401 or 429 never reaches it, so it is never recorded).
 //!
@@ -34,10 +34,10 @@ use serde_json::{Value, json};
 
 use crate::{FaultHit, Faults, RequestLog, RunningServer, lock, loopback, serve};
 
-/// The real limit: 100 requests per second (apis.md §1.1).
+/// The real limit: 100 requests per second (docs/apis.md §1.1).
 pub const DEFAULT_RATE_LIMIT: usize = 100;
 
-/// Valid service categories, exactly as the wire wants them (apis.md §1.4).
+/// Valid service categories, exactly as the wire wants them (docs/apis.md §1.4).
 pub const CATEGORIES: [&str; 7] = [
     "security",
     "backup",
@@ -48,7 +48,7 @@ pub const CATEGORIES: [&str; 7] = [
     "other",
 ];
 
-/// Valid service subcategories, exactly as the wire wants them (apis.md §1.4):
+/// Valid service subcategories, exactly as the wire wants them (docs/apis.md §1.4):
 /// case-sensitive, with spaces and parentheses, misspelling included ("priviledged").
 pub const SUBCATEGORIES: [&str; 46] = [
     "endpoint detection and response (EDR)",
@@ -99,7 +99,7 @@ pub const SUBCATEGORIES: [&str; 46] = [
     "other",
 ];
 
-/// The 403 message for detected anomalies (apis.md §1.5; the exact wording is not
+/// The 403 message for detected anomalies (docs/apis.md §1.5; the exact wording is not
 /// documented, so this one is ours).
 pub const ANOMALY_MESSAGE: &str =
     "Gradient has detected an anomaly with your API usage. Please contact support.";
@@ -241,7 +241,7 @@ impl GradientSim {
         lock(&self.state).rate_limit = per_second;
     }
 
-    /// Anomaly mode (apis.md §1.5). `Some(n)`: after `n` more requests have passed auth
+    /// Anomaly mode (docs/apis.md §1.5). `Some(n)`: after `n` more requests have passed auth
     /// (whatever their answer), every authenticated request is answered 403 with
     /// [`ANOMALY_MESSAGE`]; `Some(0)` starts now. `None` turns it off. Requests with a bad
     /// token still get 401, and a 403 never reaches a handler, so nothing is stored.
@@ -383,7 +383,7 @@ async fn gate(State(sim): State<GradientSim>, mut req: Request, next: Next) -> R
         s.window.push_back(now);
         if s.window.len() > s.rate_limit {
             drop(s);
-            // No Retry-After: Gradient documents none (apis.md §1.1).
+            // No Retry-After: Gradient documents none (docs/apis.md §1.1).
             return nest_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 json!("Request limit reached"),
@@ -672,7 +672,7 @@ async fn post_service(
         category: field("category").unwrap_or_default(),
         subcategory: field("subcategory").unwrap_or_default(),
     };
-    // The real API does not deduplicate by name (apis.md §1.3): neither do we.
+    // The real API does not deduplicate by name (docs/apis.md §1.3): neither do we.
     let vendor = with_partner(&sim, &k, |p, info| {
         if info.auto_map.is_some() {
             p.mapped_services.insert(sku.id.clone());

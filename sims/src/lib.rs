@@ -2,7 +2,7 @@
 //!
 //! Each simulator is an axum router served on a loopback port. Tests start them on an
 //! ephemeral port; `synthesize-sync demo` and `sandbox` start them in-process. They model
-//! the real APIs' behaviour as `shared/reference/apis.md` describes it, traps included
+//! the real APIs' behaviour as `docs/apis.md` describes it, traps included
 //! (default page sizes, auth failures that do not look like auth failures, rate limits),
 //! plus switchable faults so clients can be tested against a misbehaving service.
 //!

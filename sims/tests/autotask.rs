@@ -1,4 +1,4 @@
-//! The Autotask PSA simulator over real HTTP on loopback (apis.md §3, checklist §3.9).
+//! The Autotask PSA simulator over real HTTP on loopback (docs/apis.md §3, checklist §3.9).
 //! Filter-language tests are in `autotask/filters.rs`, helpers in `autotask/support.rs`.
 
 #[path = "autotask/filters.rs"]

@@ -1,4 +1,4 @@
-//! The ConnectWise PSA simulator over real HTTP on loopback (apis.md §2, checklist §2.10).
+//! The ConnectWise PSA simulator over real HTTP on loopback (docs/apis.md §2, checklist §2.10).
 //! Condition-language tests are in `connectwise/queries.rs`, helpers in `connectwise/support.rs`.
 
 #[path = "connectwise/queries.rs"]

@@ -1,4 +1,4 @@
-//! The Gradient Synthesize simulator over real HTTP on loopback (apis.md §1): service
+//! The Gradient Synthesize simulator over real HTTP on loopback (docs/apis.md §1): service
 //! subcategory validation (§1.4) and the switchable 403 anomaly answer (§1.5).
 
 use base64::Engine;

@@ -36,7 +36,7 @@ pub fn next_link(headers: &HeaderMap) -> Result<NextLink, String> {
 
 /// Parses an RFC 8288 `Link` value into (URL, rels). URLs are taken from between `<` and
 /// `>`, never split on commas: ConnectWise repeats the request's query in them, and
-/// `fields=id,name` puts raw commas inside the brackets (apis.md §2.4).
+/// `fields=id,name` puts raw commas inside the brackets (docs/apis.md §2.4).
 pub fn parse_link_header(text: &str) -> Result<Vec<(String, Vec<String>)>, String> {
     let bad = |why: &str| format!("could not read the Link header ({why}): {text}");
     let mut out = Vec::new();

@@ -163,7 +163,7 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// The result of `sync-usage` (contract §5).
+/// The result of `sync-usage` (docs/contract.md §5).
 #[derive(Debug, Serialize)]
 pub struct UsageReport {
     pub source: SourceKind,

@@ -81,7 +81,7 @@ pub fn empty_dir() -> std::path::PathBuf {
     dir
 }
 
-/// `(account id, service) → (count, result)` from a usage report's JSON (contract §5).
+/// `(account id, service) → (count, result)` from a usage report's JSON (docs/contract.md §5).
 pub fn report_rows(
     report: &serde_json::Value,
 ) -> std::collections::BTreeMap<(String, String), (u64, String)> {

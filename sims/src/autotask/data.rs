@@ -1,6 +1,6 @@
 //! Tenants: a small hand-written sample and a seeded generator of any size.
 //!
-//! Both carry the variety the counting rules of contract.md §3 must cope with: company 0
+//! Both carry the variety the counting rules of docs/contract.md §3 must cope with: company 0
 //! (the MSP's own, a real company), inactive companies, accented and punctuated names,
 //! inactive items, items whose `configurationItemType` is null or names no existing type,
 //! an inactive type, types nobody maps ("Wireless Access Point", "Virtual Machine"), a

@@ -1,5 +1,5 @@
 //! The query body (`{"MaxRecords","IncludeFields","Filter"}`) and the filter language of
-//! apis.md §3.3, with the real API's traps:
+//! docs/apis.md §3.3, with the real API's traps:
 //!
 //! - key names (`filter`, `maxRecords`), operator names and field names ignore case;
 //! - an **unknown operator is silently ignored**: the item matches every row (§3.3, the

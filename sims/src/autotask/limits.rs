@@ -1,4 +1,4 @@
-//! Request thresholds and thread limits (apis.md §3.7).
+//! Request thresholds and thread limits (docs/apis.md §3.7).
 //!
 //! - A rolling window (60 minutes) counts authenticated API requests; the hourly threshold
 //!   (10,000 by default) is shared by every integration of the database. Above 50% of it the

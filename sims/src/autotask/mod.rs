@@ -1,4 +1,4 @@
-//! Autotask PSA REST API v1.0 simulator (apis.md §3).
+//! Autotask PSA REST API v1.0 simulator (docs/apis.md §3).
 //!
 //! Served over real HTTP on loopback. It models what a client must cope with, traps
 //! included (§3.9 "Simulator checklist"):
@@ -56,7 +56,7 @@ use limits::{InFlight, Threshold};
 use model::Tables;
 use paging::CursorRegistry;
 
-/// The API user's credentials (apis.md §3.2): the user name is an e-mail address, the
+/// The API user's credentials (docs/apis.md §3.2): the user name is an e-mail address, the
 /// integration code is the integration's "tracking identifier".
 #[derive(Clone, PartialEq, Eq)]
 pub struct AtCredentials {

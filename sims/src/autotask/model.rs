@@ -1,4 +1,4 @@
-//! Autotask entities as the REST API returns them (apis.md §3.8), their field schemas (used
+//! Autotask entities as the REST API returns them (docs/apis.md §3.8), their field schemas (used
 //! to resolve filter and IncludeFields names, §3.3) and the per-entity JSON tables the
 //! query engine scans.
 
@@ -12,7 +12,7 @@ pub struct AtUdf {
     pub value: Option<String>,
 }
 
-/// A `Companies` row (apis.md §3.8). `isActive` is a JSON **boolean** here, unlike
+/// A `Companies` row (docs/apis.md §3.8). `isActive` is a JSON **boolean** here, unlike
 /// `Contacts.isActive` (integer). Id 0 is the MSP's own company, a real row.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -57,10 +57,10 @@ pub struct AtCompany {
     pub user_defined_fields: Vec<AtUdf>,
 }
 
-/// A `ConfigurationItems` row (apis.md §3.8). `configurationItemType` refers to
+/// A `ConfigurationItems` row (docs/apis.md §3.8). `configurationItemType` refers to
 /// `ConfigurationItemTypes.id`; it may be null or name a type that does not exist.
 /// `companyID` is required in a real tenant; the simulator allows null so the
-/// "items without a company" rule of contract.md §3 can be exercised.
+/// "items without a company" rule of docs/contract.md §3 can be exercised.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AtConfigurationItem {
@@ -108,7 +108,7 @@ pub struct AtConfigurationItem {
     pub user_defined_fields: Vec<AtUdf>,
 }
 
-/// A `ConfigurationItemTypes` row (apis.md §3.8). Names are tenant data.
+/// A `ConfigurationItemTypes` row (docs/apis.md §3.8). Names are tenant data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AtConfigurationItemType {
@@ -221,7 +221,7 @@ pub(crate) enum Entity {
 }
 
 impl Entity {
-    /// Entity names in paths ignore case (apis.md §3.1).
+    /// Entity names in paths ignore case (docs/apis.md §3.1).
     pub(crate) fn parse(segment: &str) -> Option<Entity> {
         [
             Entity::Companies,
@@ -257,7 +257,7 @@ impl Entity {
         }
     }
 
-    /// Resolves a field name ignoring case (apis.md §3.3) to its canonical spelling.
+    /// Resolves a field name ignoring case (docs/apis.md §3.3) to its canonical spelling.
     pub(crate) fn field(self, name: &str) -> Option<(&'static str, FieldKind)> {
         self.fields()
             .iter()

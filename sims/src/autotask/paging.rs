@@ -1,4 +1,4 @@
-//! Keyset paging over `id` (apis.md §3.4).
+//! Keyset paging over `id` (docs/apis.md §3.4).
 //!
 //! A query answers at most `MaxRecords` rows sorted by id, with
 //! `pageDetails.nextPageUrl` = `<base>V1.0/<Entity>/query/next?paging=<urlencoded

@@ -84,7 +84,7 @@ fn base_url(sim: &AutotaskSim, parts: &Parts) -> String {
     format!("http://{host}/ATServicesRest/")
 }
 
-/// §3.1: no auth needed; the answer's `url` ends in `/` and points back here.
+/// docs/apis.md §3.1: no auth needed; the answer's `url` ends in `/` and points back here.
 async fn zone_information(sim: &AutotaskSim, parts: &Parts) -> Response {
     if parts.method != Method::GET {
         return method_not_allowed(&parts.method);
@@ -112,7 +112,7 @@ async fn zone_information(sim: &AutotaskSim, parts: &Parts) -> Response {
     }))
 }
 
-/// §3.2: wrong secret → 401; wrong or missing user name or integration code (or a missing
+/// docs/apis.md §3.2: wrong secret → 401; wrong or missing user name or integration code (or a missing
 /// header) → 500. Returns the integration code on success.
 fn authenticate(sim: &AutotaskSim, headers: &HeaderMap) -> Result<String, ApiError> {
     let get = |name: &str| {
@@ -288,7 +288,7 @@ async fn read_query(entity: Entity, body: Body) -> Result<Query, ApiError> {
     Ok(filter::parse_query(entity, &text)?)
 }
 
-/// The GET form: `?search=<url-encoded query JSON>` is required (§3.3).
+/// The GET form: `?search=<url-encoded query JSON>` is required (docs/apis.md §3.3).
 fn search_query(entity: Entity, parts: &Parts) -> Result<(Query, String), ApiError> {
     let Some(search) = param(parts, "search") else {
         return Err(ApiError::server("The search parameter is required."));
@@ -297,7 +297,7 @@ fn search_query(entity: Entity, parts: &Parts) -> Result<(Query, String), ApiErr
     Ok((query, search))
 }
 
-/// §3.4: POST with the original body; GET only for cursors that carry `search`.
+/// docs/apis.md §3.4: POST with the original body; GET only for cursors that carry `search`.
 async fn next_page(sim: &AutotaskSim, parts: &Parts, body: Body, entity: Entity) -> Response {
     let (query, search) = match parts.method {
         Method::POST => match read_query(entity, body).await {

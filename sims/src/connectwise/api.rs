@@ -1,5 +1,5 @@
 //! The authenticated `/apis/3.0/` endpoints: lists, counts, single gets and `/system/info`
-//! (apis.md §2.3–§2.5, §2.8).
+//! (docs/apis.md §2.3–§2.5, §2.8).
 //!
 //! - Results are ordered by id unless `orderBy` (§2.4).
 //! - Navigable paging (the default): `pageSize` defaults to 25 and is silently capped at
@@ -156,7 +156,7 @@ fn filter_error(schema: &Schema, param: &str, e: FilterError) -> Fail {
 }
 
 /// Query parameters by lower-cased name (ASP.NET binds them ignoring case [I]); the first
-/// occurrence wins. Values are form-decoded, so a raw `+` is a space (apis.md §2.3 escaping).
+/// occurrence wins. Values are form-decoded, so a raw `+` is a space (docs/apis.md §2.3 escaping).
 struct Params(HashMap<String, String>);
 
 impl Params {
@@ -309,7 +309,7 @@ pub(crate) fn handle(
     }
 }
 
-/// `GET /system/info` (apis.md §2.1, [V:pycw-model `Info`]).
+/// `GET /system/info` (docs/apis.md §2.1, [V:pycw-model `Info`]).
 fn system_info(is_cloud: bool) -> Value {
     json!({
         "version": format!("v{VERSION_CODE}.{}", VERSION_NUMBER.rsplit('.').next().unwrap_or("0")),

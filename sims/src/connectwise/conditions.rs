@@ -1,4 +1,4 @@
-//! The ConnectWise condition language (apis.md §2.3), as used by `conditions`,
+//! The ConnectWise condition language (docs/apis.md §2.3), as used by `conditions`,
 //! `childConditions` and `customFieldConditions`.
 //!
 //! - Operators `=`, `!=`, `<`, `<=`, `>`, `>=`, `contains`, `like`, `in (…)`, and `not`
@@ -10,7 +10,7 @@
 //! - String comparisons ignore case and trailing spaces, as SQL Server's default
 //!   case-insensitive, accent-sensitive collation does [I]. `like` takes SQL Server patterns:
 //!   `%` (and ConnectWise's `*`) for any run, `_` for one character, `[abc]`/`[a-f]`/`[^a]`
-//!   classes — hence the guide's escaping of `[` as `[[]` (apis.md §2.3). `contains` is a
+//!   classes — hence the guide's escaping of `[` as `[[]` (docs/apis.md §2.3). `contains` is a
 //!   literal substring test [I].
 //! - SQL three-valued logic: a comparison with a null value (a path through a null reference
 //!   included) is *unknown*, so neither `contact/name = "x"` nor `contact/name != "x"` matches

@@ -1,7 +1,7 @@
 //! Date-times as ConnectWise writes and reads them: ISO 8601 UTC strings such as
 //! `2024-03-01T12:00:00Z` in JSON, and the same inside square brackets in conditions
-//! (`lastUpdated > [2016-08-20T18:04:26Z]`, apis.md §2.3). Date-only `[2024-01-01]` is
-//! also accepted (midnight UTC), as practitioners use it (apis.md §2.3 [R]).
+//! (`lastUpdated > [2016-08-20T18:04:26Z]`, docs/apis.md §2.3). Date-only `[2024-01-01]` is
+//! also accepted (midnight UTC), as practitioners use it (docs/apis.md §2.3 [R]).
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {

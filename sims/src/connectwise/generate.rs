@@ -175,7 +175,7 @@ const LAST: &[&str] = &[
     "St. John",
     "Schmidt",
 ];
-/// Contact names that make a License configuration "shared" (contract.md §3: contains
+/// Contact names that make a License configuration "shared" (docs/contract.md §3: contains
 /// "shared", any case), plus look-alikes that do not.
 const SHARED_NAMES: &[&str] = &[
     "Shared Mailbox",

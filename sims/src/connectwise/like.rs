@@ -1,4 +1,4 @@
-//! SQL Server `LIKE` as ConnectWise conditions use it (apis.md §2.3): `%` (and ConnectWise's
+//! SQL Server `LIKE` as ConnectWise conditions use it (docs/apis.md §2.3): `%` (and ConnectWise's
 //! `*`) match any run of characters, `_` exactly one, `[abc]`, `[a-f]` and `[^a]` one
 //! character of (or not of) a set — hence the guide's escaping of a literal `[` as `[[]`.
 //! Matching ignores case, like the default collation.

@@ -1,4 +1,4 @@
-//! ConnectWise PSA ("Manage") REST API 3.0 simulator (apis.md §2, checklist §2.10).
+//! ConnectWise PSA ("Manage") REST API 3.0 simulator (docs/apis.md §2, checklist §2.10).
 //!
 //! Models, served over real HTTP:
 //! - `GET /login/companyinfo/{companyId}` without auth (§2.1): `IsCloud` is a *string*,
@@ -49,7 +49,7 @@ pub use tenant::{
 pub const VERSION_CODE: &str = "2025.1";
 const VERSION_NUMBER: &str = "v4.6.98213";
 
-/// What a client needs to authenticate (apis.md §2.2).
+/// What a client needs to authenticate (docs/apis.md §2.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CwCredentials {
     /// The login company id (not a GUID).
@@ -60,7 +60,7 @@ pub struct CwCredentials {
     pub client_id: String,
 }
 
-/// How wrong keys are answered (apis.md §2.6).
+/// How wrong keys are answered (docs/apis.md §2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BadAuthStyle {
     /// 401 `{"code":"Unauthorized","message":…}`.
@@ -218,7 +218,7 @@ impl ConnectWiseSim {
     fn company_info(&self, company: &str, host: &str) -> Response {
         let creds = &self.shared.creds;
         if !company.eq_ignore_ascii_case(&creds.company_id) {
-            // apis.md §2.1 [R]: an unknown company answers 2xx with a JSON `null` body.
+            // docs/apis.md §2.1 [R]: an unknown company answers 2xx with a JSON `null` body.
             return json_response(StatusCode::OK, Value::Null);
         }
         let tenant_name = {
@@ -297,7 +297,7 @@ impl ConnectWiseSim {
         if !self.authenticated(req.headers()) {
             return self.bad_auth();
         }
-        // apis.md §2.2: clientId is required on every call; omitting it gives 403 [R]. A value
+        // docs/apis.md §2.2: clientId is required on every call; omitting it gives 403 [R]. A value
         // other than the registered one is refused the same way [I] (this catches the Gradient
         // SDK's reuse of the company id as clientId).
         let client_id = req
@@ -377,7 +377,7 @@ pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-/// `{"code","message","errors":null}` (apis.md §2.6).
+/// `{"code","message","errors":null}` (docs/apis.md §2.6).
 pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     json_response(
         status,
@@ -385,7 +385,7 @@ pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
     )
 }
 
-/// The unknown-route answer (apis.md §2.6 [R:amp-labs]).
+/// The unknown-route answer (docs/apis.md §2.6 [R:amp-labs]).
 pub(crate) fn endpoint_not_found() -> Response {
     json_response(
         StatusCode::NOT_FOUND,

@@ -1,8 +1,8 @@
 //! `CwTenant::sample()`: a small hand-written tenant whose data exercises every counting
-//! rule of contract.md §3 and the API's traps:
+//! rule of docs/contract.md §3 and the API's traps:
 //!
 //! - names with accents, apostrophes, double quotes, commas, `&`, `+`-free punctuation,
-//!   square brackets (`[` is a LIKE character class in SQL Server, apis.md §2.3 escaping)
+//!   square brackets (`[` is a LIKE character class in SQL Server, docs/apis.md §2.3 escaping)
 //!   and non-Latin script;
 //! - a deleted company (`deletedFlag`), a lead, a vendor, the MSP's own company
 //!   (type "Owner"), and a company with nothing at all;

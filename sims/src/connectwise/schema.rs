@@ -1,8 +1,8 @@
 //! What fields each simulated list endpoint knows, for `conditions`, `childConditions`,
-//! `customFieldConditions`, `orderBy` and `fields` (apis.md §2.3), plus `fields` projection
+//! `customFieldConditions`, `orderBy` and `fields` (docs/apis.md §2.3), plus `fields` projection
 //! and `orderBy` sorting.
 //!
-//! A field the schema does not know is a 400 (apis.md §2.10 asks for InvalidFilter-style
+//! A field the schema does not know is a 400 (docs/apis.md §2.10 asks for InvalidFilter-style
 //! errors for unknown fields; §2.3 reports 400s for unknown `fields` on some endpoints) —
 //! never a silent match-all.
 
@@ -52,7 +52,7 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Finds a field by its condition name, ignoring case (apis.md §2.3).
+    /// Finds a field by its condition name, ignoring case (docs/apis.md §2.3).
     pub fn lookup(&self, name: &str) -> Option<&Field> {
         self.by_lower
             .get(&name.to_lowercase())
@@ -133,7 +133,7 @@ impl Builder {
     }
 
     /// `_info` and the condition aliases into it: `lastUpdated`/`LastUpdated` works on every
-    /// entity though it lives in `_info` (apis.md §2.3 [R]), and so does `dateEntered`.
+    /// entity though it lives in `_info` (docs/apis.md §2.3 [R]), and so does `dateEntered`.
     fn info(mut self) -> Self {
         for (name, kind) in [
             ("lastUpdated", Kind::Date),
@@ -321,7 +321,7 @@ pub fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
     (!cur.is_null()).then_some(cur)
 }
 
-/// Parses `fields=` (a comma list of `a` or `a/b` JSON paths, apis.md §2.3 Partial Responses).
+/// Parses `fields=` (a comma list of `a` or `a/b` JSON paths, docs/apis.md §2.3 Partial Responses).
 pub fn parse_fields(spec: &str, schema: &Schema) -> Result<Vec<Vec<String>>, String> {
     let mut out = Vec::new();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -341,7 +341,7 @@ pub fn parse_fields(spec: &str, schema: &Schema) -> Result<Vec<Vec<String>>, Str
     Ok(out)
 }
 
-/// Keeps only `paths` of `entity`; `_info` is left out unless listed (apis.md §2.3 [R]).
+/// Keeps only `paths` of `entity`; `_info` is left out unless listed (docs/apis.md §2.3 [R]).
 pub fn project(entity: &Value, paths: &[Vec<String>]) -> Value {
     let mut out = Map::new();
     for p in paths {
@@ -386,7 +386,7 @@ fn insert_path(out: &mut Map<String, Value>, src: &Value, path: &[String]) {
     }
 }
 
-/// Parses `orderBy=` (`field [asc|desc]`, comma separated; apis.md §2.3).
+/// Parses `orderBy=` (`field [asc|desc]`, comma separated; docs/apis.md §2.3).
 pub fn parse_order(spec: &str, schema: &Schema) -> Result<Vec<(Field, bool)>, String> {
     let mut out = Vec::new();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {

@@ -1,4 +1,4 @@
-//! ConnectWise PSA entities (apis.md §2.8) and a tenant that holds them.
+//! ConnectWise PSA entities (docs/apis.md §2.8) and a tenant that holds them.
 //!
 //! Structs serialise with the real JSON names (camelCase; `type`, `_info`). Optional values
 //! are `Option`s: the simulator leaves `null`-valued properties out of its answers, as the
@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 use super::dates::format_datetime;
 
 /// `_info`: a string→string map (`lastUpdated`, `updatedBy`, `dateEntered`, `enteredBy`,
-/// `*_href`), apis.md §2.8.
+/// `*_href`), docs/apis.md §2.8.
 pub type Info = BTreeMap<String, String>;
 
-/// A reference `{id, name, _info}` (contact, type, status, site, market ... refs), apis.md §2.8.
+/// A reference `{id, name, _info}` (contact, type, status, site, market ... refs), docs/apis.md §2.8.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CwRef {
@@ -43,7 +43,7 @@ impl CwRef {
     }
 }
 
-/// A company reference `{id, identifier, name, _info}`, apis.md §2.8.
+/// A company reference `{id, identifier, name, _info}`, docs/apis.md §2.8.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CwCompanyRef {
@@ -54,7 +54,7 @@ pub struct CwCompanyRef {
     pub info: Info,
 }
 
-/// One entry of `customFields[]` (`customFieldConditions` run over these), apis.md §2.3.
+/// One entry of `customFields[]` (`customFieldConditions` run over these), docs/apis.md §2.3.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CwCustomField {
@@ -67,7 +67,7 @@ pub struct CwCustomField {
     pub value: Option<String>,
 }
 
-/// `GET /company/companies`, apis.md §2.8 (Company).
+/// `GET /company/companies`, docs/apis.md §2.8 (Company).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CwCompany {
@@ -96,7 +96,7 @@ pub struct CwCompany {
     pub info: Info,
 }
 
-/// One of a contact's `communicationItems[]`, apis.md §2.8.
+/// One of a contact's `communicationItems[]`, docs/apis.md §2.8.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CwCommunicationItem {
@@ -109,7 +109,7 @@ pub struct CwCommunicationItem {
     pub communication_type: String,
 }
 
-/// `GET /company/contacts`, apis.md §2.8 (Contact). `types[]` refs carry `name`, while the
+/// `GET /company/contacts`, docs/apis.md §2.8 (Contact). `types[]` refs carry `name`, while the
 /// contact type entities themselves carry `description` ([`CwContactType`]).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -141,7 +141,7 @@ impl CwContact {
     }
 }
 
-/// `GET /company/configurations`, apis.md §2.8 (Configuration). There is no licence
+/// `GET /company/configurations`, docs/apis.md §2.8 (Configuration). There is no licence
 /// quantity field: a License configuration is one unit.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -178,7 +178,7 @@ pub struct CwConfiguration {
     pub info: Info,
 }
 
-/// `GET /company/contacts/types`: `description`, **not** `name` (apis.md §2.8).
+/// `GET /company/contacts/types`: `description`, **not** `name` (docs/apis.md §2.8).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CwContactType {
@@ -191,7 +191,7 @@ pub struct CwContactType {
     pub info: Info,
 }
 
-/// `GET /company/configurations/types` `{id, name, inactiveFlag, systemFlag}` (apis.md §2.8).
+/// `GET /company/configurations/types` `{id, name, inactiveFlag, systemFlag}` (docs/apis.md §2.8).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CwConfigurationType {

@@ -1,4 +1,4 @@
-//! The filter language (apis.md §3.3) over HTTP, on the sample tenant: every operator,
+//! The filter language (docs/apis.md §3.3) over HTTP, on the sample tenant: every operator,
 //! grouping, case rules, and the traps (unknown operator ignored, unknown field 500,
 //! empty filter 500, boolean type check 500).
 

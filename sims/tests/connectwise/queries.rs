@@ -1,5 +1,5 @@
 //! The condition language over HTTP: operators, logic, quoting, paths, dates, nulls,
-//! childConditions, customFieldConditions and the 400s (apis.md §2.3).
+//! childConditions, customFieldConditions and the 400s (docs/apis.md §2.3).
 
 use std::collections::BTreeSet;
 
@@ -314,7 +314,7 @@ async fn child_and_custom_field_conditions() {
             .await,
         either
     );
-    // The billing query of contract.md §3.
+    // The billing query of docs/contract.md §3.
     let both = cw
         .query(
             "/company/contacts",

@@ -1,4 +1,4 @@
-//! The Autotask REST v1.0 client (apis.md §3): credentials, zone discovery, the first-call
+//! The Autotask REST v1.0 client (docs/apis.md §3): credentials, zone discovery, the first-call
 //! auth check, and paged queries, all on the shared HTTP layer ([`crate::http`]).
 
 use reqwest::StatusCode;
@@ -63,7 +63,7 @@ fn says_request_is_invalid(body: &str) -> bool {
 }
 
 /// The messages of an Autotask error body `{"errors": [...]}`, joined; elements may be
-/// strings or objects (apis.md §3.6). None when the body has no such list.
+/// strings or objects (docs/apis.md §3.6). None when the body has no such list.
 pub fn error_messages(body: &str) -> Option<String> {
     let v: Value = serde_json::from_str(body).ok()?;
     let errors = v
@@ -87,7 +87,7 @@ pub fn error_messages(body: &str) -> Option<String> {
     (!messages.is_empty()).then(|| messages.join("; "))
 }
 
-/// `GET V1.0/ThresholdInformation` (apis.md §3.7).
+/// `GET V1.0/ThresholdInformation` (docs/apis.md §3.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct ThresholdInfo {
     /// Requests allowed per timeframe (10,000), shared by every integration of the tenant.
@@ -169,7 +169,7 @@ pub struct AutotaskClient {
     /// The zone URL (ends in `/`): set, or discovered once and kept for the run.
     zone: Option<(Url, ZoneOrigin)>,
     /// Whether an authenticated call has succeeded. Until one has, a 500 carrying
-    /// `errors` means a wrong username or integration code (apis.md §3.2).
+    /// `errors` means a wrong username or integration code (docs/apis.md §3.2).
     verified: bool,
 }
 
@@ -226,7 +226,7 @@ impl AutotaskClient {
         Ok(url)
     }
 
-    /// `GET <discovery>V1.0/zoneInformation?user=<username>` (apis.md §3.1). Sent without
+    /// `GET <discovery>V1.0/zoneInformation?user=<username>` (docs/apis.md §3.1). Sent without
     /// credentials: the call needs none, and the discovery host is not the zone.
     async fn discover_zone(&self) -> Result<Url> {
         let mut url = self
@@ -332,7 +332,7 @@ impl AutotaskClient {
 
     /// Runs `query` on `entity` and hands each page to `on_page` before asking for the
     /// next, so the caller folds as it goes. Follows `pageDetails.nextPageUrl` as an opaque
-    /// URL with the same method (POST) and body until it is null (apis.md §3.4). Any page
+    /// URL with the same method (POST) and body until it is null (docs/apis.md §3.4). Any page
     /// that fails after its retries fails the whole read. Returns the pages read.
     pub async fn query<T, F>(&mut self, entity: &str, query: &Query, mut on_page: F) -> Result<u64>
     where
@@ -364,7 +364,7 @@ impl AutotaskClient {
                     ),
                 ));
             }
-            // Keyset paging over id (apis.md §3.4): ids strictly increase across the read.
+            // Keyset paging over id (docs/apis.md §3.4): ids strictly increase across the read.
             for item in &page.items {
                 order.check(item.id()).map_err(|problem| {
                     Error::api(Side::Autotask, format!("{what}: page {pages}: {problem}"))
@@ -424,7 +424,7 @@ impl AutotaskClient {
 
     /// Turns a failed request into the run's error. 401 is always an auth failure; on the
     /// first authenticated call of the run, so is a 403 and a 500 carrying `errors`
-    /// (Autotask's answer to a wrong username or integration code, apis.md §3.2).
+    /// (Autotask's answer to a wrong username or integration code, docs/apis.md §3.2).
     fn classify(&self, what: &str, e: HttpError) -> Error {
         let status = e.status();
         let refused = match status {

@@ -39,7 +39,7 @@ pub struct AutotaskService {
 pub const DEFAULT_AUTOTASK_SERVICES: &str =
     "Managed Workstations=Desktop+Laptop,Managed Servers=Server,Network Devices=*-ESXi Host";
 
-/// Parses `AUTOTASK_SERVICES` (contract §2). Returns the problem as a sentence.
+/// Parses `AUTOTASK_SERVICES` (docs/contract.md §2). Returns the problem as a sentence.
 pub fn parse_autotask_services(text: &str) -> std::result::Result<Vec<AutotaskService>, String> {
     let mut services: Vec<AutotaskService> = Vec::new();
     for raw in text.split(',') {

@@ -1,5 +1,5 @@
-//! Autotask PSA source (apis.md §3): active configuration items, counted per company by
-//! the service their type belongs to (`AUTOTASK_SERVICES`, contract §3).
+//! Autotask PSA source (docs/apis.md §3): active configuration items, counted per company by
+//! the service their type belongs to (`AUTOTASK_SERVICES`, docs/contract.md §3).
 //!
 //! A read costs few requests, because the tenant's 10,000 requests an hour are shared by
 //! every integration it has:

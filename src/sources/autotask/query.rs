@@ -1,4 +1,4 @@
-//! The Autotask query body and its filter language (apis.md §3.3).
+//! The Autotask query body and its filter language (docs/apis.md §3.3).
 //!
 //! Operators are a closed enum in code, never text from settings or users: Autotask
 //! silently ignores an operator it does not know (`ne`, `startsWith`…) and then answers
@@ -8,7 +8,7 @@
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-/// Rows per page: the API's maximum; more is an HTTP 500 (apis.md §3.3).
+/// Rows per page: the API's maximum; more is an HTTP 500 (docs/apis.md §3.3).
 pub const MAX_RECORDS: u32 = 500;
 
 /// Most values put in one `in` list. Lists grow with the data (company ids), so they are
@@ -142,14 +142,14 @@ impl Filter {
         }
     }
 
-    /// Matches every row: the API refuses a query without a filter (apis.md §3.3).
+    /// Matches every row: the API refuses a query without a filter (docs/apis.md §3.3).
     pub fn everything() -> Self {
         Self::gte("id", 0)
     }
 }
 
 /// The body of `POST {Entity}/query` and `{Entity}/query/count`. The same body is sent
-/// again for every next page (apis.md §3.4).
+/// again for every next page (docs/apis.md §3.4).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Query {
     #[serde(rename = "MaxRecords")]

@@ -1,4 +1,4 @@
-//! The ConnectWise PSA REST 3.0 client (apis.md §2), on the shared HTTP layer.
+//! The ConnectWise PSA REST 3.0 client (docs/apis.md §2), on the shared HTTP layer.
 //!
 //! - The codebase comes from `CONNECTWISE_CODEBASE` or from `GET <base>/login/companyinfo/<id>`,
 //!   which needs no credentials and so is sent by a client that carries none.
@@ -28,13 +28,13 @@ use crate::sources::field::{HasId, IdOrder};
 
 const SIDE: Side = Side::ConnectWise;
 
-/// The largest page ConnectWise serves (apis.md §2.4); its default is only 25.
+/// The largest page ConnectWise serves (docs/apis.md §2.4); its default is only 25.
 pub const PAGE_SIZE: usize = 1_000;
 
 const CREDENTIAL_SETTINGS: &str = "check CONNECTWISE_COMPANY_ID, CONNECTWISE_PUBLIC_KEY and CONNECTWISE_PRIVATE_KEY \
      (an API member's keys: System > Members > API Members > API Keys)";
 
-/// `GET /login/companyinfo/<id>` (apis.md §2.1). Only what we use; PascalCase on the wire.
+/// `GET /login/companyinfo/<id>` (docs/apis.md §2.1). Only what we use; PascalCase on the wire.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct CompanyInfo {
@@ -46,7 +46,7 @@ pub struct CompanyInfo {
     pub version_code: Option<String>,
 }
 
-/// `GET /system/info` (apis.md §2.1).
+/// `GET /system/info` (docs/apis.md §2.1).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SystemInfo {
@@ -72,7 +72,7 @@ pub struct ConnectWiseClient {
     codebase: Option<(String, CodebaseOrigin)>,
     company_info: Option<CompanyInfo>,
     /// Whether an authenticated call has succeeded in this run. Until one has, a 404 means
-    /// refused credentials: cloud ConnectWise answers wrong keys with 404 (apis.md §2.6).
+    /// refused credentials: cloud ConnectWise answers wrong keys with 404 (docs/apis.md §2.6).
     authenticated: bool,
 }
 
@@ -130,7 +130,7 @@ impl ConnectWiseClient {
     }
 
     /// `GET <base>/login/companyinfo/<company id>`, without credentials. An unknown company
-    /// answers 200 with a JSON `null` (apis.md §2.1): that is a wrong company id.
+    /// answers 200 with a JSON `null` (docs/apis.md §2.1): that is a wrong company id.
     pub async fn read_company_info(&mut self) -> Result<CompanyInfo> {
         let mut url = self.site.clone();
         url.path_segments_mut()
@@ -215,7 +215,7 @@ impl ConnectWiseClient {
     /// selects, 1,000 a page, handing each page to `on_page` before asking for the next.
     /// Any page that fails (after the HTTP layer's retries) fails the whole read.
     ///
-    /// Forward-only pages come ordered by id (apis.md §2.4), so ids must strictly increase
+    /// Forward-only pages come ordered by id (docs/apis.md §2.4), so ids must strictly increase
     /// across the whole read: a page that repeats or reorders earlier rows fails the read
     /// instead of counting them twice.
     pub async fn for_each_page<T: DeserializeOwned + HasId>(
@@ -244,7 +244,7 @@ impl ConnectWiseClient {
                     ),
                 ));
             }
-            // Forward-only paging (apis.md §2.4): each page starts after the last id of the
+            // Forward-only paging (docs/apis.md §2.4): each page starts after the last id of the
             // one before, so rows added or removed mid-read cannot shift a row past us.
             let req = Request::get(url.clone()).header(
                 reqwest::header::HeaderName::from_static("pagination-type"),
@@ -399,7 +399,7 @@ fn normalize_codebase(raw: &str) -> Option<String> {
 }
 
 /// ConnectWise's own words from an error body: `message`, then each `errors[].message`
-/// (apis.md §2.6); the 429 body's `message` too. `None` when the body is not that shape.
+/// (docs/apis.md §2.6); the 429 body's `message` too. `None` when the body is not that shape.
 pub fn error_message(body: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let mut parts: Vec<String> = Vec::new();
@@ -428,7 +428,7 @@ pub fn error_message(body: &str) -> Option<String> {
 }
 
 /// Percent-encodes query pairs. Spaces become `%20`, not `+`: ConnectWise reads a raw `+`
-/// in a condition as a space (apis.md §2.3 escaping), so neither may be ambiguous.
+/// in a condition as a space (docs/apis.md §2.3 escaping), so neither may be ambiguous.
 pub fn encode_query(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()

@@ -20,7 +20,7 @@ pub struct ConnectWiseSettings {
     pub codebase: Option<String>,
 }
 
-/// The ConnectWise cloud site hosts that have an `api-` twin (apis.md §2.1).
+/// The ConnectWise cloud site hosts that have an `api-` twin (docs/apis.md §2.1).
 const CW_SITE_HOSTS: [&str; 6] = [
     "na.myconnectwise.net",
     "eu.myconnectwise.net",

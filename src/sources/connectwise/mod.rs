@@ -186,7 +186,7 @@ impl ConnectWiseSource {
                     ("conditions", "inactiveFlag=false"),
                     ("childConditions", &child_conditions),
                     // `types` whole: partial responses are documented for top-level fields
-                    // and `ref/sub` paths, not for paths into arrays (apis.md §2.3).
+                    // and `ref/sub` paths, not for paths into arrays (docs/apis.md §2.3).
                     ("fields", "id,inactiveFlag,company/id,company/name,types"),
                 ],
                 |page: Vec<ContactRow>| {
@@ -502,7 +502,7 @@ impl HasId for ConfigurationRow {
     }
 }
 
-/// `/company/contacts/types`: `description`, not `name` (apis.md §2.8).
+/// `/company/contacts/types`: `description`, not `name` (docs/apis.md §2.8).
 #[derive(Debug, Clone, Deserialize)]
 struct ContactTypeRow {
     id: i64,
@@ -634,7 +634,7 @@ mod tests {
     }
 
     /// Regression: PascalCase rows, or rows that lost a field the count depends on, were
-    /// folded as "no company" / defaults and billed wrong (issue "hostile input" §5).
+    /// folded as "no company" / defaults and billed wrong (docs/SECURITY.md, "Schema drift").
     #[test]
     fn rows_that_lost_a_counted_field_fail_the_read() {
         let rule = ContactRule::new(&["Billed User".into()]);
