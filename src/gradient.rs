@@ -1,5 +1,7 @@
 //! The Synthesize (Gradient MSP) vendor API client (docs/apis.md §1). It knows nothing of PSAs.
 
+use std::collections::BTreeMap;
+
 use base64::Engine;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -141,35 +143,34 @@ impl Synthesize {
         url
     }
 
-    async fn call(&self, what: &str, req: Request) -> Result<Value> {
+    /// Sends a request; the answer's body, for the caller to decode into its own type.
+    async fn call(&self, what: &str, req: Request) -> Result<Vec<u8>> {
         let resp = self.api.send(req).await.map_err(|e| classify(what, e))?;
-        if resp.body.is_empty() {
-            return Ok(Value::Null);
-        }
-        resp.json::<Value>()
-            .map_err(|m| Error::api(Side::Synthesize, format!("{what}: {m}")))
+        Ok(resp.body)
     }
 
     /// `GET /organization`: Gradient's preferred credential check.
     pub async fn organization(&self) -> Result<Organization> {
-        let v = self
-            .call(
-                "reading the organization",
-                Request::get(self.url(&["organization"])),
-            )
+        let what = "reading the organization";
+        let body = self
+            .call(what, Request::get(self.url(&["organization"])))
             .await?;
-        decode("reading the organization", unwrap_data(v))
+        decode(what, &body)
     }
 
-    /// `GET ''`: the vendor and its services.
+    /// `GET ''`: the vendor and its services. An answer without `skus` is an error, never
+    /// "no services" (that would create every service again).
     pub async fn skus(&self) -> Result<Vec<Sku>> {
-        let v = self
-            .call("reading the vendor's services", Request::get(self.url(&[])))
-            .await?;
-        let data = unwrap_data(v);
-        let skus = data.get("skus").cloned().unwrap_or(Value::Array(vec![]));
-        let raw: Vec<RawSku> = decode("reading the vendor's services", skus)?;
-        raw.into_iter()
+        #[derive(Deserialize)]
+        struct Vendor {
+            skus: Vec<RawSku>,
+        }
+        let what = "reading the vendor's services";
+        let body = self.call(what, Request::get(self.url(&[]))).await?;
+        let vendor: Vendor = decode(what, &body)?;
+        vendor
+            .skus
+            .into_iter()
             .map(|s| {
                 let id = s.id.or(s.underscore_id).ok_or_else(|| {
                     Error::api(
@@ -184,13 +185,11 @@ impl Synthesize {
 
     /// `GET /organization/accounts`.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
-        let v = self
-            .call(
-                "reading the accounts",
-                Request::get(self.url(&["organization", "accounts"])),
-            )
+        let what = "reading the accounts";
+        let body = self
+            .call(what, Request::get(self.url(&["organization", "accounts"])))
             .await?;
-        decode("reading the accounts", unwrap_data(v))
+        decode(what, &body)
     }
 
     /// `POST /organization/accounts`, an array body, in batches.
@@ -264,7 +263,19 @@ impl Synthesize {
             .json(&serde_json::json!({ "accountId": account_id, "unitCount": count }))
             .idempotent(true);
         match self.api.send(req).await {
-            Ok(_) => Ok(CountOutcome::Set),
+            // A count is stored only when Gradient says so: 201 (or 200) with its JSON
+            // answer. Anything else that passes for success (an HTML page, an empty 204) is
+            // a failure, never `set`.
+            Ok(resp) if confirms_count(resp.status, &resp.body) => Ok(CountOutcome::Set),
+            Ok(resp) => Err(Error::api(
+                Side::Synthesize,
+                format!(
+                    "setting the count of account {account_id}: HTTP {} without Gradient's \
+                     confirmation ({}); the count may not be stored",
+                    resp.status.as_u16(),
+                    crate::http::excerpt(&resp.body)
+                ),
+            )),
             Err(e) => {
                 if let HttpError::Status { status, body, .. } = &e
                     && *status == StatusCode::NOT_FOUND
@@ -320,25 +331,62 @@ fn error_message(body: &str) -> String {
     }
 }
 
-/// Some routes wrap their answer in `{status, message, data}` and some do not
-/// (docs/apis.md §1.2); accept both everywhere.
-fn unwrap_data(v: Value) -> Value {
-    match v {
-        Value::Object(mut map)
-            if map.contains_key("data")
-                && (map.contains_key("status") || map.contains_key("message")) =>
-        {
-            map.remove("data").unwrap_or(Value::Null)
-        }
-        other => other,
+/// Whether a count write's answer is Gradient's confirmation: 200 or 201, with a JSON object
+/// whose `status`, when present, is 200 or 201 (`{"status":201,"message":"Created service
+/// unit count"}`, docs/apis.md §1.2).
+fn confirms_count(status: StatusCode, body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        status: Option<serde_json::Number>,
+    }
+    if !matches!(status.as_u16(), 200 | 201) {
+        return false;
+    }
+    // A map of ignored values: the shape is checked without building a tree.
+    if serde_json::from_slice::<BTreeMap<String, serde::de::IgnoredAny>>(body).is_err() {
+        return false;
+    }
+    match serde_json::from_slice::<Answer>(body) {
+        Ok(Answer { status: None }) => true,
+        Ok(Answer { status: Some(n) }) => matches!(n.as_u64(), Some(200 | 201)),
+        Err(_) => false,
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> Result<T> {
-    serde_json::from_value(v).map_err(|e| {
+/// Decodes an answer into `T`. Some routes wrap their answer in `{status, message, data}`
+/// and some do not (docs/apis.md §1.2): both are accepted. The envelope is read without
+/// building a tree of the rest, so an answer's size costs no more than its bytes.
+fn decode<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, default)]
+        data: Option<&'a serde_json::value::RawValue>,
+        #[serde(default)]
+        status: Option<serde::de::IgnoredAny>,
+        #[serde(default)]
+        message: Option<serde::de::IgnoredAny>,
+    }
+    // Only an object can be an envelope (serde would also read a struct from an array).
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let envelope = is_object
+        .then(|| serde_json::from_slice::<Envelope>(body).ok())
+        .flatten();
+    let inner: &[u8] = match envelope {
+        Some(Envelope {
+            data: Some(data),
+            status,
+            message,
+        }) if status.is_some() || message.is_some() => data.get().as_bytes(),
+        _ => body,
+    };
+    serde_json::from_slice(inner).map_err(|e| {
         Error::api(
             Side::Synthesize,
-            format!("{what}: the answer has an unexpected shape ({e})"),
+            format!(
+                "{what}: the answer has an unexpected shape ({e}); it began: {}",
+                crate::http::excerpt(inner)
+            ),
         )
     })
 }
@@ -372,9 +420,37 @@ mod tests {
 
     #[test]
     fn wrapped_and_unwrapped_bodies_decode_alike() {
-        let wrapped = serde_json::json!({"status":200,"message":"ok","data":{"name":"MSP"}});
-        let plain = serde_json::json!({"name":"MSP"});
-        assert_eq!(unwrap_data(wrapped), unwrap_data(plain));
+        let wrapped = br#"{"status":200,"message":"ok","data":{"name":"MSP"}}"#;
+        let plain = br#"{"name":"MSP","extra":[1,2]}"#;
+        let a: Organization = decode("x", wrapped).unwrap();
+        let b: Organization = decode("x", plain).unwrap();
+        assert_eq!((a.name.as_str(), b.name.as_str()), ("MSP", "MSP"));
+        let accounts: Vec<Account> =
+            decode("x", br#"[{"id":"1","name":"A"},{"id":"2","name":"B"}]"#).unwrap();
+        assert_eq!(accounts.len(), 2, "an array is never read as an envelope");
+        assert!(decode::<Vec<Account>>("x", b"[0,0,0]").is_err());
+    }
+
+    #[test]
+    fn only_gradients_confirmation_counts_as_stored() {
+        assert!(confirms_count(
+            StatusCode::CREATED,
+            br#"{"status":201,"message":"Created service unit count"}"#
+        ));
+        assert!(confirms_count(StatusCode::OK, b"{}"));
+        for (status, body) in [
+            (200, &b"<html>Access denied</html>"[..]),
+            (204, &b""[..]),
+            (201, &b""[..]),
+            (201, &br#"{"status":500,"message":"error"}"#[..]),
+            (201, &b"[201]"[..]),
+            (202, &br#"{"status":201}"#[..]),
+        ] {
+            assert!(
+                !confirms_count(StatusCode::from_u16(status).unwrap(), body),
+                "{status} {body:?}"
+            );
+        }
     }
 
     #[test]

@@ -160,7 +160,10 @@ fn process_wants_json() -> bool {
 fn fail(out: &Output, e: &Error) -> ExitCode {
     // One line, whatever a server put in it: secrets scrubbed, controls escaped.
     let message = text::escape(&redact::scrub(&e.to_string())).into_owned();
-    eprintln!("error: {message}");
+    {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+    }
     // Failed writes are listed in the report already printed on stdout.
     if !matches!(e, Error::WritesFailed { .. } | Error::WritesHalted { .. }) {
         out.emit_error(&message, e.exit_code());

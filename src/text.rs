@@ -44,7 +44,9 @@ pub fn pad(s: &str, w: usize) -> String {
 /// DEL, every C1 control, and the bidirectional embedding, override and isolate controls.
 pub fn is_unsafe(c: char) -> bool {
     matches!(c,
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        // The other invisible direction marks, line and paragraph separators, and the BOM.
+        | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
 
 /// `s` with every unsafe character written as a visible escape (`\n`, `\x1b`, `\u{202e}`).

@@ -743,3 +743,217 @@ impl At {
         vec![c.secret, c.integration_code, vendor, partner]
     }
 }
+
+// ---- Found by attacking the fixes above ----
+
+/// Regression: a server that echoed the token JSON-escaped the .NET way (`+` → `\u002B`),
+/// the PHP way (`/` → `\/`) or in HTML got it printed.
+#[tokio::test(flavor = "multi_thread")]
+async fn echoes_escaped_as_json_or_html_are_scrubbed_too() {
+    let sim = GradientSim::new("vendorkey000>>?", "partnerkey?0~~");
+    let server = sim.start().await.unwrap();
+    let (proxy, proxy_server) = Hostile::start(&server.base_url()).await;
+    let token = base64::engine::general_purpose::STANDARD.encode("vendorkey000>>?:partnerkey?0~~");
+    assert!(token.contains('+') || token.contains('/'), "{token}");
+    let dotnet: String = token
+        .chars()
+        .map(|c| match c {
+            '+' => "\\u002B".to_string(),
+            '/' => "\\/".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let html = token.replace('+', "&#43;").replace('/', "&#x2F;");
+    for body in [
+        format!(r#"{{"message":"bad token {dotnet}"}}"#),
+        format!("<html><p>token: {html}</p></html>"),
+    ] {
+        proxy.clear();
+        proxy.add(Rule::on(
+            "GET",
+            "/organization",
+            Action::Reply {
+                status: 500,
+                headers: vec![],
+                body: body.clone().into_bytes(),
+            },
+        ));
+        let mut cmd = binary();
+        cmd.env("GRADIENT_VENDOR_API_KEY", "vendorkey000>>?")
+            .env("GRADIENT_PARTNER_API_KEY", "partnerkey?0~~")
+            .env("GRADIENT_BASE_URL", proxy_server.base_url())
+            .env("SYNC_MAX_RETRIES", "0")
+            .args(["--output", "json", "authenticate"]);
+        let o = run(cmd).await;
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        for form in [&token, &dotnet, &html, &token[..20].to_string()] {
+            assert!(!all.contains(form.as_str()), "{form} printed:\n{all}");
+        }
+        assert!(all.contains("[redacted]"), "{all}");
+    }
+}
+
+/// Regression: Autotask pages that were empty but kept linking onwards were followed forever
+/// (495 requests in 20 s, the tenant's shared hourly threshold spent in minutes).
+#[tokio::test(flavor = "multi_thread")]
+async fn autotask_empty_pages_that_keep_linking_fail_the_read() {
+    let at = At::start(AtTenant::sample()).await;
+    let next = format!(
+        "{}/ATServicesRest/V1.0/ConfigurationItems/query/next?paging=loop",
+        at.proxy_server.base_url()
+    );
+    at.proxy.add(Rule::on(
+        "POST",
+        "ConfigurationItems/query",
+        Action::map_json(move |_, mut v, _| {
+            v["items"] = json!([]);
+            v["pageDetails"] =
+                json!({"count": 0, "requestCount": 500, "prevPageUrl": null, "nextPageUrl": next});
+            v
+        }),
+    ));
+    let o = run(at.cmd(&["sync-usage", "--dry-run"])).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("empty but still links"),
+        "{}",
+        stderr(&o)
+    );
+    let pages = at
+        .proxy
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("ConfigurationItems/query"))
+        .count();
+    assert!(pages <= 2, "{pages} page requests");
+}
+
+/// Regression: `Retry-After: 18446744073709551615` overflowed the wait and panicked (exit
+/// 101, no JSON document).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_retry_after_ends_the_run_cleanly() {
+    let w = Cw::start().await;
+    w.gradient_proxy.add(
+        Rule::on(
+            "GET",
+            "/organization/accounts",
+            Action::Reply {
+                status: 429,
+                headers: vec![("retry-after".into(), "1".into())],
+                body: b"{}".to_vec(),
+            },
+        )
+        .nth(1),
+    );
+    w.gradient_proxy.add(Rule::on(
+        "GET",
+        "/organization/accounts",
+        Action::Reply {
+            status: 429,
+            headers: vec![("retry-after".into(), u64::MAX.to_string())],
+            body: b"{}".to_vec(),
+        },
+    ));
+    let o = w.run(&["--output", "json", "sync-usage"]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(json_of(&o)["exit_code"], 1);
+}
+
+/// Regression: any 2xx on a count write was `set`: an HTML "Access denied" page with 200
+/// reported 20 pairs set, exit 0, nothing stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_count_write_answered_200_with_a_page_is_failed() {
+    let w = Cw::start().await;
+    w.ready().await;
+    let before = w.gradient.count_calls().len();
+    w.gradient_proxy.add(Rule::on(
+        "POST",
+        "/count",
+        Action::Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: b"<html>Access denied</html>".to_vec(),
+        },
+    ));
+    let o = w.run(&["--output", "json", "sync-usage"]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let report = json_of(&o);
+    assert_eq!(report["summary"]["set"], 0, "{}", report["summary"]);
+    assert_eq!(w.gradient.count_calls().len(), before);
+}
+
+/// Regression: a vendor answer without `skus` was read as "no services", and every
+/// sync-services created them all again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vendor_answer_without_skus_is_an_error_not_no_services() {
+    let w = Cw::start().await;
+    w.ready().await;
+    let services = w.gradient.partner().skus.len();
+    w.gradient_proxy.add(Rule::on(
+        "GET",
+        "/api/vendor-api",
+        Action::map_json(|path, v, _| {
+            if path.trim_end_matches('/').ends_with("/api/vendor-api") {
+                remove_key_everywhere(v, "skus")
+            } else {
+                v
+            }
+        }),
+    ));
+    let o = w.run(&["sync-services"]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("skus"), "{}", stderr(&o));
+    assert_eq!(w.gradient.partner().skus.len(), services, "nothing created");
+}
+
+/// Regression: JSON output let DEL, C1 and bidi controls through raw.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_output_escapes_what_a_terminal_must_not_receive() {
+    let w = Cw::start().await;
+    w.cw_proxy.add(Rule::on(
+        "GET",
+        CONTACT_PAGES,
+        Action::map_json(|_, mut v, _| {
+            for row in v.as_array_mut().into_iter().flatten() {
+                if let Some(company) = row.get_mut("company") {
+                    company["name"] = json!(EVIL_NAME);
+                }
+            }
+            v
+        }),
+    ));
+    let o = w.run(&["--output", "json", "run", "--dry-run"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for c in ['\u{1b}', '\u{9b}', '\u{202e}', '\u{7f}', '\r'] {
+        assert!(!out.contains(c), "{c:?} raw in JSON");
+    }
+    let report = json_of(&o);
+    let names: Vec<&str> = report["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["account_name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&EVIL_NAME),
+        "the escapes read back as the name"
+    );
+}
+
+/// Regression: `| head` closing stdout made the tool panic (exit 101).
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("synthesize-sync"))
+        .env_clear()
+        .current_dir(common::empty_dir())
+        .args(["--output", "json", "demo"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_ne!(status.code(), Some(101), "no panic");
+}

@@ -57,7 +57,28 @@ fn process_vars() -> (HashMap<String, String>, Vec<String>) {
     (vars, not_text)
 }
 
+/// The variables that hold credentials: registered with the scrubber as soon as they are
+/// read, before any setting is checked, so no message can print them.
+const SECRET_VARIABLES: [&str; 7] = [
+    "GRADIENT_VENDOR_API_KEY",
+    "GRADIENT_PARTNER_API_KEY",
+    "CONNECTWISE_PUBLIC_KEY",
+    "CONNECTWISE_PRIVATE_KEY",
+    "AUTOTASK_SECRET",
+    "AUTOTASK_INTEGRATION_CODE",
+    "CREWHU_API_TOKEN",
+];
+
 impl Env {
+    fn register_secrets(self) -> Self {
+        for name in SECRET_VARIABLES {
+            if let Some(value) = self.get(name) {
+                crate::http::redact::register(&value);
+            }
+        }
+        self
+    }
+
     /// Reads `env_file` (it must exist when given) or `./.env` when present, then lets the
     /// process environment win over it.
     pub fn load(env_file: Option<&Path>) -> Result<Env> {
@@ -96,7 +117,8 @@ impl Env {
             vars,
             not_text,
             file: path,
-        };
+        }
+        .register_secrets();
         env.check_text()?;
         Ok(env)
     }
@@ -109,6 +131,7 @@ impl Env {
             not_text,
             file: None,
         }
+        .register_secrets()
     }
 
     /// A variable the tool reads whose value is not UTF-8 text is a settings error naming

@@ -57,9 +57,9 @@ pub fn output_format(env: &Env) -> Result<OutputFormat> {
     match env.get("SYNC_OUTPUT").as_deref() {
         None | Some("text") => Ok(OutputFormat::Text),
         Some("json") => Ok(OutputFormat::Json),
-        Some(other) => Err(Error::setting(
+        Some(_) => Err(Error::setting(
             "SYNC_OUTPUT",
-            format!("'{other}' is not an output format; use text or json"),
+            "is not an output format; use text or json",
         )),
     }
 }
@@ -116,15 +116,15 @@ pub fn http(env: &Env) -> Result<HttpSettings> {
             .number(
                 "SYNC_MAX_RESPONSE_MB",
                 defaults.max_body_bytes / (1024 * 1024),
-                "a whole number of MiB from 1 to 4096",
+                "a whole number of MiB from 1 to 256",
             )
             .and_then(|n| {
-                if (1..=4096).contains(&n) {
+                if (1..=256).contains(&n) {
                     Ok(n * 1024 * 1024)
                 } else {
                     Err(Error::setting(
                         "SYNC_MAX_RESPONSE_MB",
-                        "is out of range; give a whole number of MiB from 1 to 4096",
+                        "is out of range; give a whole number of MiB from 1 to 256",
                     ))
                 }
             })?,

@@ -16,13 +16,11 @@ use std::net::IpAddr;
 
 use url::{Host, Url};
 
-/// Whether `url` names this machine (`localhost`, 127.0.0.0/8, ::1).
+/// Whether `url` names this machine: the name `localhost`, or an address in 127.0.0.0/8 or ::1.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
+        // Only the name `localhost` itself: `*.localhost` goes to a resolver that might answer.
+        Some(Host::Domain(d)) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
@@ -142,6 +140,7 @@ mod tests {
         for no in [
             "http://10.0.0.1",
             "http://localhost.evil.example",
+            "http://api.localhost:8710",
             "http://127.0.0.1.nip.io",
             "http://[::2]",
         ] {

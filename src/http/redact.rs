@@ -57,10 +57,93 @@ fn encoded_forms(value: &str) -> Vec<String> {
     out.push(form);
     // Lower-case percent escapes, as some servers print them.
     out.push(lower_percent(&out[0]));
-    // Inside a JSON string.
+    // Inside a JSON string: as serde writes it, with `\/` (PHP), and with every
+    // non-alphanumeric character as `\uXXXX` (.NET), in both cases of hex.
     if let Ok(json) = serde_json::to_string(value) {
-        out.push(json[1..json.len() - 1].to_string());
+        let inner = json[1..json.len() - 1].to_string();
+        out.push(inner.replace('/', "\\/"));
+        out.push(inner);
     }
+    let unicode_escaped = |upper: bool| -> String {
+        value
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_string()
+                } else if upper {
+                    format!("\\u{:04X}", c as u32)
+                } else {
+                    format!("\\u{:04x}", c as u32)
+                }
+            })
+            .collect()
+    };
+    out.push(unicode_escaped(true));
+    out.push(unicode_escaped(false));
+    // In HTML.
+    out.push(
+        value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;"),
+    );
+    out
+}
+
+/// Decodes what a server may have encoded around an echoed value, so the scrubber sees the
+/// value itself: a JSON document is re-written with serde (which leaves `+`, `&`, `/` and
+/// non-ASCII unescaped), and HTML character references are decoded.
+pub fn decoded(text: &str) -> String {
+    let text = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => serde_json::to_string(&v).unwrap_or_else(|_| text.to_string()),
+        Err(_) => text.to_string(),
+    };
+    decode_html(&text)
+}
+
+fn decode_html(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest[..rest.len().min(12)].find(';');
+        let decoded = end.and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let code = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => num.parse().ok()?,
+                    };
+                    char::from_u32(code)
+                }
+            }?;
+            Some((c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -110,6 +193,21 @@ mod tests {
         assert!(!out.contains(&basic), "{out}");
         assert!(!out.contains("s3cr3t"), "{out}");
         assert_eq!(out.matches(REDACTED).count(), 5, "{out}");
+    }
+
+    #[test]
+    fn echoes_in_other_encodings_are_scrubbed() {
+        register("Xy7+Kq2&Lm9<Zt/q");
+        for echo in [
+            r#"{"secret":"Xy7\u002BKq2\u0026Lm9\u003CZt\/q"}"#,
+            r#"{"secret":"Xy7\u002bKq2\u0026Lm9\u003cZt/q"}"#,
+            "<p>secret: Xy7+Kq2&amp;Lm9&lt;Zt/q</p>",
+            "secret: Xy7&#43;Kq2&#x26;Lm9&#60;Zt&#x2F;q",
+        ] {
+            let out = scrub(&decoded(echo));
+            assert!(!out.contains("Kq2"), "{echo} -> {out}");
+        }
+        assert_eq!(decoded("a &amp b &zz; &#xZZ;"), "a &amp b &zz; &#xZZ;");
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub fn decide(
         return Decision::GiveUp { over_budget: false };
     }
     let delay = told.unwrap_or_else(|| backoff(policy.base_delay, attempt, jitter));
-    if waited + delay > policy.max_wait {
+    // A server's `Retry-After` may be anything, up to u64::MAX seconds: saturate.
+    if waited.saturating_add(delay) > policy.max_wait {
         return Decision::GiveUp { over_budget: true };
     }
     Decision::Retry(delay)
@@ -192,6 +193,20 @@ mod tests {
             ),
             Decision::GiveUp { over_budget: true },
             "a cut-off answer spends the same budget"
+        );
+    }
+
+    /// Regression: `Retry-After: 18446744073709551615` overflowed the wait sum and panicked.
+    #[test]
+    fn a_huge_retry_after_gives_up_instead_of_overflowing() {
+        let told = Failure::Status {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            transient: true,
+            retry_after: Some(Duration::from_secs(u64::MAX)),
+        };
+        assert_eq!(
+            decide(&POLICY, 2, Duration::from_secs(1), told, true, 0.0),
+            Decision::GiveUp { over_budget: true }
         );
     }
 

@@ -6,4 +6,4 @@ pub mod demo;
 mod output;
 pub mod verbs;
 
-pub use output::{Output, Render, SafeStderr};
+pub use output::{Output, Render, SafeStderr, print_stdout};

@@ -21,15 +21,16 @@ pub struct Output {
 
 impl Output {
     /// Prints a report. Whatever it holds from outside (names, server messages) is scrubbed
-    /// of secrets; text has its control characters escaped (JSON escapes its own).
+    /// of secrets; text has its control characters escaped; JSON escapes C0 itself, and the
+    /// other controls (DEL, C1, bidi) as `\uXXXX`.
     pub fn emit(&self, report: &impl Render) {
         match self.format {
             OutputFormat::Text => {
                 let text = redact::scrub(&report.text());
-                print!("{}", terminal::escape_keeping_newlines(&text));
+                print_stdout(&terminal::escape_keeping_newlines(&text));
             }
             OutputFormat::Json => match serde_json::to_string_pretty(report) {
-                Ok(json) => println!("{}", redact::scrub(&json)),
+                Ok(json) => print_stdout(&format!("{}\n", json_safe(&redact::scrub(&json)))),
                 Err(e) => self.emit_error(&format!("cannot print the report as JSON ({e})"), 1),
             },
         }
@@ -38,12 +39,33 @@ impl Output {
     /// In JSON mode a failed run still prints one document, so a pipeline can parse it.
     pub fn emit_error(&self, message: &str, exit_code: u8) {
         if self.format == OutputFormat::Json {
-            println!(
-                "{}",
-                serde_json::json!({ "error": message, "exit_code": exit_code })
-            );
+            let doc = serde_json::json!({ "error": message, "exit_code": exit_code });
+            print_stdout(&format!(
+                "{}\n",
+                json_safe(&redact::scrub(&doc.to_string()))
+            ));
         }
     }
+}
+
+/// Writes to stdout. A closed pipe (`| head`) ends the output quietly instead of a panic.
+pub fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// A JSON document with the characters a terminal must not receive raw written as `\uXXXX`
+/// escapes. They can only appear inside strings, where the escape means the same.
+pub fn json_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if terminal::is_unsafe(c) && (c as u32) >= 0x20 {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// stderr for log records: each record is scrubbed of secrets and has its control

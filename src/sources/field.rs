@@ -123,3 +123,49 @@ mod tests {
         assert!(order.check(3).is_err());
     }
 }
+
+/// One page of rows, refused as soon as it holds more than `MAX`: a server cannot make a
+/// read hold more rows than the API ever sends in a page (ConnectWise 1,000, Autotask 500).
+#[derive(Debug)]
+pub struct Page<T, const MAX: usize>(pub Vec<T>);
+
+impl<'de, T: serde::Deserialize<'de>, const MAX: usize> serde::Deserialize<'de> for Page<T, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Rows<T, const MAX: usize>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>, const MAX: usize> serde::de::Visitor<'de> for Rows<T, MAX> {
+            type Value = Page<T, MAX>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a list of at most {MAX} rows")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX));
+                while let Some(row) = seq.next_element()? {
+                    if rows.len() == MAX {
+                        return Err(serde::de::Error::custom(format!(
+                            "a page holds more than {MAX} rows, more than the API ever sends"
+                        )));
+                    }
+                    rows.push(row);
+                }
+                Ok(Page(rows))
+            }
+        }
+        d.deserialize_seq(Rows::<T, MAX>(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::Page;
+
+    #[test]
+    fn pages_over_their_size_are_refused_while_reading() {
+        let ok: Page<u32, 3> = serde_json::from_str("[1,2,3]").unwrap();
+        assert_eq!(ok.0, [1, 2, 3]);
+        let e = serde_json::from_str::<Page<u32, 3>>("[1,2,3,4]").unwrap_err();
+        assert!(e.to_string().contains("more than 3 rows"), "{e}");
+    }
+}

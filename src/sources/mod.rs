@@ -47,7 +47,8 @@ pub fn optional(env: &Env, flag: Option<SourceKind>) -> Result<Option<SourceKind
         Some(text) => by_name(&text).map(Some).ok_or_else(|| {
             Error::setting(
                 "SYNC_SOURCE",
-                format!("unknown source '{text}'; use one of {}", names().join(", ")),
+                // Not echoed: it may be a secret pasted into the wrong variable.
+                format!("is not a source; use one of {}", names().join(", ")),
             )
         }),
     }

@@ -12,7 +12,7 @@ use synthesize_sims::gradient::GradientSim;
 
 use crate::config::{Env, OutputFormat};
 use crate::error::{Error, Result, Side};
-use crate::report::Output;
+use crate::report::{Output, print_stdout};
 use crate::sources::{self, SourceKind};
 
 /// The ports of the sandbox's simulators (0 picks a free one).
@@ -224,24 +224,25 @@ pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
                 })
                 .collect::<serde_json::Map<_, _>>()
                 .into();
-            println!("{}", serde_json::json!({ "sandbox": v }));
+            print_stdout(&format!("{}\n", serde_json::json!({ "sandbox": v })));
         }
         OutputFormat::Text => {
-            println!(
+            let mut text = String::from(
                 "Sandbox running: simulated Gradient, ConnectWise and Autotask APIs with a sample MSP.\n\
                  Save one block below as sandbox.env, then try each verb, e.g.\n\
                  \n    synthesize-sync --env-file sandbox.env authenticate\n    \
                  synthesize-sync --env-file sandbox.env run --dry-run\n\
                  \nThe sandbox partner maps new accounts and services at once, except one account.\n\
-                 Stop with Ctrl-C.\n"
+                 Stop with Ctrl-C.\n\n",
             );
             for (kind, env) in &blocks {
-                println!("# --- {kind} ---");
+                text.push_str(&format!("# --- {kind} ---\n"));
                 for (k, v) in env {
-                    println!("{k}={}", dotenv_quote(v));
+                    text.push_str(&format!("{k}={}\n", dotenv_quote(v)));
                 }
-                println!();
+                text.push('\n');
             }
+            print_stdout(&text);
         }
     }
     stop_signal()

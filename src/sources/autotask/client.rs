@@ -14,7 +14,10 @@ use crate::error::{Error, Result, Side};
 use crate::http::{ApiClient, HttpError, Request, Response, header, origin};
 
 use super::query::{Filter, Query};
-use crate::sources::field::{HasId, IdOrder};
+use crate::sources::field::{HasId, IdOrder, Page};
+
+/// The most items an Autotask page holds (docs/apis.md §3.4).
+const MAX_PAGE: usize = 500;
 
 /// Lower-cased fragments of the `errors` of a 500 that says the request itself is wrong
 /// (a bad username or integration code, an unknown field, a bad value, a refused cursor).
@@ -125,7 +128,7 @@ impl ThresholdInfo {
 #[derive(Deserialize)]
 struct PageBody<T> {
     #[serde(alias = "Items")]
-    items: Vec<T>,
+    items: Page<T, MAX_PAGE>,
     #[serde(rename = "pageDetails", alias = "PageDetails")]
     page_details: PageDetails,
 }
@@ -344,6 +347,7 @@ impl AutotaskClient {
         let what = format!("reading {entity}");
         let mut pages: u64 = 0;
         let mut order = IdOrder::default();
+        let mut asked: std::collections::HashSet<String> = [url.as_str().to_string()].into();
         loop {
             let req = Request::new(reqwest::Method::POST, url.clone())
                 .json(query)
@@ -352,25 +356,27 @@ impl AutotaskClient {
                 .send(&format!("{what} (page {})", pages + 1), req)
                 .await?;
             let page: PageBody<T> = decode(&format!("{entity} page {}", pages + 1), &resp)?;
+            let items = page.items.0;
             pages += 1;
             if let Some(count) = page.page_details.count
-                && count != page.items.len() as u64
+                && count != items.len() as u64
             {
                 return Err(Error::api(
                     Side::Autotask,
                     format!(
                         "{what}: page {pages} says it holds {count} items but carries {}; not trusting a partial read",
-                        page.items.len()
+                        items.len()
                     ),
                 ));
             }
             // Keyset paging over id (docs/apis.md §3.4): ids strictly increase across the read.
-            for item in &page.items {
+            for item in &items {
                 order.check(item.id()).map_err(|problem| {
                     Error::api(Side::Autotask, format!("{what}: page {pages}: {problem}"))
                 })?;
             }
-            on_page(page.items)?;
+            let count = items.len();
+            on_page(items)?;
             let Some(next) = page
                 .page_details
                 .next_page_url
@@ -378,6 +384,17 @@ impl AutotaskClient {
             else {
                 return Ok(pages);
             };
+            // Regression: empty pages that kept linking onwards looped forever, spending the
+            // tenant's shared hourly threshold.
+            if count == 0 {
+                return Err(Error::api(
+                    Side::Autotask,
+                    format!(
+                        "{what}: page {pages} is empty but still links to a next one; stopping \
+                         rather than following it forever"
+                    ),
+                ));
+            }
             // The next request carries the secret: it goes only to the zone's host, on the
             // zone's scheme and port (http::origin).
             let next = origin::next_page(&zone, &url, &next).map_err(|refusal| {
@@ -386,10 +403,13 @@ impl AutotaskClient {
                     format!("{what}: page {pages} gave a next page URL that {refusal}; stopping the read"),
                 )
             })?;
-            if next == url {
+            if !asked.insert(next.as_str().to_string()) {
                 return Err(Error::api(
                     Side::Autotask,
-                    format!("{what}: page {pages} points to itself as the next page"),
+                    format!(
+                        "{what}: page {pages} links to a page already read; stopping rather \
+                         than counting it twice"
+                    ),
                 ));
             }
             url = next;

@@ -24,7 +24,7 @@ use crate::config::HttpSettings;
 use crate::error::{Error, Result, Side};
 use crate::http::link::{NextLink, next_link};
 use crate::http::{ApiClient, HttpError, Request, Response, header, origin};
-use crate::sources::field::{HasId, IdOrder};
+use crate::sources::field::{HasId, IdOrder, Page};
 
 const SIDE: Side = Side::ConnectWise;
 
@@ -252,8 +252,9 @@ impl ConnectWiseClient {
             );
             let resp = self.send_api(req, &endpoint).await?;
             let rows: Vec<T> = resp
-                .json()
-                .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?;
+                .json::<Page<T, PAGE_SIZE>>()
+                .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?
+                .0;
             let count = rows.len();
             for row in &rows {
                 order

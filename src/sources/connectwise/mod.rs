@@ -217,6 +217,7 @@ impl ConnectWiseSource {
         let mut tally = Tally::default();
         let mut reading = progress.reading("ConnectWise configurations");
         let mut with_company: u64 = 0;
+        let mut with_contact: u64 = 0;
         self.client
             .for_each_page(
                 "company/configurations",
@@ -231,6 +232,7 @@ impl ConnectWiseSource {
                     reading.page(page.len() as u64);
                     for configuration in &page {
                         with_company += u64::from(!configuration.company.is_absent());
+                        with_contact += u64::from(!configuration.contact.is_absent());
                         fold_configuration(&rule, &mut tally, configuration, &names_by_id)?;
                     }
                     Ok(())
@@ -239,6 +241,16 @@ impl ConnectWiseSource {
             .await?;
         reading.finish();
         check_some_have_company(CONFIGURATIONS, tally.items_read, with_company)?;
+        if tally.items_read > 0 && with_contact == 0 {
+            // Shared or not depends on the contact: without one an item is "not shared". A
+            // tenant may have no contacts on these items; a changed answer would look the same.
+            tracing::warn!(
+                "none of the {} configurations came with a contact, so every one is counted as \
+                 Not Shared; if your configurations have contacts, the API's answer has changed \
+                 shape (report it with the output of -vv)",
+                tally.items_read
+            );
+        }
         Ok(tally)
     }
 }
@@ -439,10 +451,10 @@ fn fold_configuration(
         .kind
         .require(Side::ConnectWise, CONFIGURATIONS, "type")?
         .and_then(|t| ref_name(t, names_by_id));
-    let contact_name = configuration
-        .contact
-        .as_ref()
-        .and_then(|c| c.name.as_deref());
+    let contact_name = match &configuration.contact {
+        Field::Value(c) => c.name.as_deref(),
+        Field::Null | Field::Absent => None,
+    };
     rule.fold(
         tally,
         active,
@@ -492,8 +504,9 @@ struct ConfigurationRow {
     kind: Field<NamedRef>,
     #[serde(default)]
     company: Field<NamedRef>,
+    /// Absent means no contact: ConnectWise leaves null properties out.
     #[serde(default)]
-    contact: Option<NamedRef>,
+    contact: Field<NamedRef>,
 }
 
 impl HasId for ConfigurationRow {
