@@ -13,7 +13,7 @@
 //! Every client sits on the one HTTP layer in [`http`]. The verbs ([`verbs`]) tie the steps
 //! together; [`config`] turns the environment and `.env` into typed settings.
 
-pub mod apply;
+mod apply;
 pub mod config;
 pub mod error;
 pub mod gradient;
