@@ -198,13 +198,19 @@ impl ConnectWiseClient {
             .map_err(|e| Error::setting("CONNECTWISE_CODEBASE", format!("'{codebase}': {e}")))
     }
 
+    /// `<base>/<codebase>apis/3.0/<path>`.
+    async fn api_url(&mut self, path: &str) -> Result<Url> {
+        self.api_base().await?.join(path).map_err(|e| {
+            Error::setting(
+                "CONNECTWISE_BASE_URL",
+                format!("cannot build the URL of {path} on it ({e})"),
+            )
+        })
+    }
+
     /// `GET /system/info`: one cheap authenticated call.
     pub async fn system_info(&mut self) -> Result<SystemInfo> {
-        let url = self
-            .api_base()
-            .await?
-            .join("system/info")
-            .expect("relative path");
+        let url = self.api_url("system/info").await?;
         let endpoint = "GET system/info";
         let resp = self.send_api(Request::get(url), endpoint).await?;
         resp.json()
@@ -225,7 +231,7 @@ impl ConnectWiseClient {
         mut on_page: impl FnMut(Vec<T>) -> Result<()>,
     ) -> Result<()> {
         let endpoint = format!("GET {path}");
-        let mut url = self.api_base().await?.join(path).expect("relative path");
+        let mut url = self.api_url(path).await?;
         let page_size = PAGE_SIZE.to_string();
         let mut pairs: Vec<(&str, &str)> = query.to_vec();
         pairs.push(("pageSize", &page_size));
