@@ -13,8 +13,9 @@ use synthesize_sync::verbs::WriteFlags;
 
 /// `--source`: one of the registry's names (`synthesize-sync --help` lists them).
 fn source_parser() -> impl clap::builder::TypedValueParser<Value = SourceKind> {
-    let values =
-        sources::all().map(|s| clap::builder::PossibleValue::new(s.name()).help(s.about()));
+    let values = sources::all()
+        .iter()
+        .map(|s| clap::builder::PossibleValue::new(s.name()).help(s.about()));
     clap::builder::PossibleValuesParser::new(values).try_map(|name: String| {
         sources::by_name(&name).ok_or_else(|| format!("unknown source '{name}'"))
     })

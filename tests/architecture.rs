@@ -159,3 +159,29 @@ fn every_document_a_comment_cites_is_in_the_repository() {
         );
     }
 }
+
+#[test]
+fn every_source_file_the_documents_name_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut docs = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        docs.push(entry.unwrap().path());
+    }
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        for word in text.split(|c: char| c.is_whitespace() || "(),`'\"[]|".contains(c)) {
+            let word = word.trim_end_matches(['.', ':', ';']);
+            let named = ["src/", "tests/", "sims/", "benches/"]
+                .iter()
+                .any(|p| word.starts_with(p))
+                && word.ends_with(".rs");
+            if named {
+                assert!(
+                    root.join(word).is_file(),
+                    "{} names {word}, which does not exist",
+                    doc.display()
+                );
+            }
+        }
+    }
+}

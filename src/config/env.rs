@@ -22,10 +22,17 @@ pub struct Env {
     pub file: Option<PathBuf>,
 }
 
+/// The prefixes of the variables the tool itself reads; each source adds its own
+/// (`SourceDef::variable_prefix`).
+pub const TOOL_PREFIXES: [&str; 2] = ["SYNC_", "GRADIENT_"];
+
+/// The variables of the tool itself that hold credentials; each source adds its own
+/// (`SourceDef::secret_variables`).
+pub const TOOL_SECRETS: [&str; 2] = ["GRADIENT_VENDOR_API_KEY", "GRADIENT_PARTNER_API_KEY"];
+
 /// Whether the tool reads a variable of this name (README "Settings"): its value must then
 /// be text. Any other variable of the environment may hold anything.
-fn is_read_by_the_tool(name: &str) -> bool {
-    const PREFIXES: [&str; 5] = ["SYNC_", "GRADIENT_", "CONNECTWISE_", "AUTOTASK_", "CREWHU_"];
+fn is_read_by_the_tool(name: &str, prefixes: &[&str]) -> bool {
     const NAMES: [&str; 5] = [
         "RUST_LOG",
         "HTTPS_PROXY",
@@ -34,7 +41,7 @@ fn is_read_by_the_tool(name: &str) -> bool {
         "NO_PROXY",
     ];
     let upper = name.to_ascii_uppercase();
-    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&upper.as_str())
+    prefixes.iter().any(|p| name.starts_with(p)) || NAMES.contains(&upper.as_str())
 }
 
 /// The process environment, read as `OsString`s: `std::env::vars` would panic on a value
@@ -57,26 +64,15 @@ fn process_vars() -> (HashMap<String, String>, Vec<String>) {
     (vars, not_text)
 }
 
-/// The variables that hold credentials: registered with the scrubber as soon as they are
-/// read, before any setting is checked, so no message can print them.
-const SECRET_VARIABLES: [&str; 7] = [
-    "GRADIENT_VENDOR_API_KEY",
-    "GRADIENT_PARTNER_API_KEY",
-    "CONNECTWISE_PUBLIC_KEY",
-    "CONNECTWISE_PRIVATE_KEY",
-    "AUTOTASK_SECRET",
-    "AUTOTASK_INTEGRATION_CODE",
-    "CREWHU_API_TOKEN",
-];
-
 impl Env {
-    fn register_secrets(self) -> Self {
-        for name in SECRET_VARIABLES {
+    /// Registers the values of the variables that hold credentials with the scrubber, before
+    /// any setting is checked, so no message can print them.
+    pub fn register_secrets<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+        for name in names {
             if let Some(value) = self.get(name) {
                 crate::http::redact::register(&value);
             }
         }
-        self
     }
 
     /// Reads `env_file` (it must exist when given) or `./.env` when present, then lets the
@@ -113,14 +109,11 @@ impl Env {
             vars.remove(name);
         }
         vars.extend(process);
-        let env = Env {
+        Ok(Env {
             vars,
             not_text,
             file: path,
-        }
-        .register_secrets();
-        env.check_text()?;
-        Ok(env)
+        })
     }
 
     /// Only the process environment (verbs that need no settings file: `demo`, `sandbox`).
@@ -131,13 +124,16 @@ impl Env {
             not_text,
             file: None,
         }
-        .register_secrets()
     }
 
     /// A variable the tool reads whose value is not UTF-8 text is a settings error naming
     /// the variable (never its value); other such variables are ignored.
-    pub fn check_text(&self) -> Result<()> {
-        match self.not_text.iter().find(|n| is_read_by_the_tool(n)) {
+    pub fn check_text(&self, prefixes: &[&str]) -> Result<()> {
+        match self
+            .not_text
+            .iter()
+            .find(|n| is_read_by_the_tool(n, prefixes))
+        {
             Some(name) => Err(Error::setting(
                 name.clone(),
                 "its value is not UTF-8 text (a stray byte from a copy and paste?); set it again",

@@ -3,17 +3,18 @@
 //! gets a [`GradientSettings`], never an `Option` of one. What a source needs (its PSA
 //! settings, its services) is resolved by the source itself (`sources/*/config.rs`).
 //!
-//! Every setting that is present is checked before any request is sent ([`check_all`]),
-//! whatever the verb: a typo surfaces on any run. Each problem is a one-line
+//! Every setting that is present is checked before any request is sent
+//! (`verbs::check_settings`), whatever the verb: a typo surfaces on any run. Each problem is a one-line
 //! [`Error::Setting`] naming the variable and the fix (docs/contract.md §2).
 
-pub mod env;
+pub(crate) mod env;
 
 use std::time::Duration;
 
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::http::limits::MAX_WRITE_CONCURRENCY;
 pub use crate::http::settings::{HttpSettings, Proxies};
 use crate::secret::Secret;
 pub use env::Env;
@@ -103,12 +104,14 @@ pub fn http(env: &Env) -> Result<HttpSettings> {
                 "a whole number from 1 to 32",
             )
             .and_then(|n| {
-                if (1..=32).contains(&n) {
+                if (1..=MAX_WRITE_CONCURRENCY).contains(&n) {
                     Ok(n)
                 } else {
                     Err(Error::setting(
                         "SYNC_WRITE_CONCURRENCY",
-                        format!("{n} is out of range; give a whole number from 1 to 32"),
+                        format!(
+                            "{n} is out of range; give a whole number from 1 to {MAX_WRITE_CONCURRENCY}"
+                        ),
                     ))
                 }
             })?,

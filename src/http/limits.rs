@@ -3,35 +3,30 @@
 
 use crate::error::Side;
 
-/// What one API allows, and how this tool stays under it.
+/// What one API allows, and how this tool stays under it. Reads are sequential for every
+/// API (one page after the other); only Gradient's count writes run concurrently, up to
+/// `SYNC_WRITE_CONCURRENCY` (at most [`MAX_WRITE_CONCURRENCY`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiLimits {
     /// The whole run's requests to this API are paced under this rate.
     pub requests_per_second: Option<u32>,
-    /// Requests in flight at once (reads are sequential where the API's own limit is
-    /// small or shared with other integrations).
-    pub max_in_flight: usize,
 }
 
 /// Gradient allows 100 requests a second (docs/apis.md §1.1): stay a little under it.
-/// Count writes run up to `SYNC_WRITE_CONCURRENCY` (at most [`MAX_WRITE_CONCURRENCY`]) at once.
 pub const GRADIENT: ApiLimits = ApiLimits {
     requests_per_second: Some(90),
-    max_in_flight: MAX_WRITE_CONCURRENCY,
 };
 
 /// ConnectWise rate-limits above about 1,000 requests a minute (docs/apis.md §2.7); a read
 /// pages one request at a time, far below it.
 pub const CONNECTWISE: ApiLimits = ApiLimits {
     requests_per_second: None,
-    max_in_flight: 1,
 };
 
 /// Autotask allows 3 threads per endpoint and 10,000 requests an hour shared by every
 /// integration of the tenant (docs/apis.md §3.7): one request at a time.
 pub const AUTOTASK: ApiLimits = ApiLimits {
     requests_per_second: None,
-    max_in_flight: 1,
 };
 
 /// The most count writes `SYNC_WRITE_CONCURRENCY` may ask for.

@@ -7,12 +7,12 @@
 //! are always redacted. [`origin`] is the rule for where credentials may go; [`redact`]
 //! scrubs secrets from anything printed that came from outside.
 
-pub mod limits;
-pub mod link;
-pub mod origin;
+pub(crate) mod limits;
+pub(crate) mod link;
+pub(crate) mod origin;
 pub mod redact;
-pub mod retry;
-pub mod settings;
+pub(crate) mod retry;
+pub(crate) mod settings;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -307,10 +307,6 @@ impl ApiClient {
     pub fn with_transient_check(mut self, check: TransientCheck) -> Self {
         self.transient = check;
         self
-    }
-
-    pub fn side(&self) -> Side {
-        self.side
     }
 
     /// Every request sent so far, retries included.

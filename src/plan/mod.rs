@@ -8,7 +8,7 @@
 //! `--dry-run` prints exactly it. Nothing here does I/O or knows a wire format.
 
 mod build;
-pub mod guard;
+pub(crate) mod guard;
 mod model;
 
 pub use build::{accounts_after, build, plan_accounts, plan_usage};

@@ -102,14 +102,16 @@ pub enum Reason {
 }
 
 /// A note for the log, decided with the plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "level", content = "text", rename_all = "snake_case")]
 pub enum Note {
     Warn(String),
     Info(String),
 }
 
-/// Everything a run will change, in the order it is applied.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Everything a run will change, in the order it is applied. It serialises whole (reasons
+/// included), so a ledger can store it and compare it with a later one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub accounts: AccountPlan,
     pub services: Vec<ServiceStep>,
@@ -146,6 +148,5 @@ pub struct PlannedCount {
     pub account_name: String,
     pub service: String,
     pub count: u64,
-    #[serde(skip)]
     pub reason: Reason,
 }

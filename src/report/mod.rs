@@ -2,7 +2,7 @@
 //! (docs/contract.md §5), and the writers that keep what is printed safe.
 
 #[cfg(feature = "sandbox")]
-pub mod demo;
+pub(crate) mod demo;
 mod output;
 pub mod verbs;
 

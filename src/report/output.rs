@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::config::OutputFormat;
 use crate::http::redact;
-use crate::text as terminal;
+use crate::text;
 
 /// A report that can be printed as text; JSON comes from `Serialize`.
 pub trait Render: Serialize {
@@ -27,7 +27,7 @@ impl Output {
         match self.format {
             OutputFormat::Text => {
                 let text = redact::scrub(&report.text());
-                print_stdout(&terminal::escape_keeping_newlines(&text));
+                print_stdout(&text::escape_keeping_newlines(&text));
             }
             OutputFormat::Json => match serde_json::to_string_pretty(report) {
                 Ok(json) => print_stdout(&format!("{}\n", json_safe(&redact::scrub(&json)))),
@@ -59,7 +59,7 @@ pub fn print_stdout(text: &str) {
 pub fn json_safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if terminal::is_unsafe(c) && (c as u32) >= 0x20 {
+        if text::is_unsafe(c) && (c as u32) >= 0x20 {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -96,7 +96,7 @@ impl Drop for SafeStderr {
             Some(body) => (body, "\n"),
             None => (text.as_ref(), ""),
         };
-        let safe = terminal::escape(&redact::scrub(body)).into_owned();
+        let safe = text::escape(&redact::scrub(body)).into_owned();
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(safe.as_bytes());
         let _ = err.write_all(end.as_bytes());

@@ -134,6 +134,9 @@ pub struct CountRow {
     pub result: ResultKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Failed because it was never sent: Gradient answered 403 to an earlier write.
+    #[serde(skip)]
+    pub not_attempted: bool,
 }
 
 /// What became of a count (docs/contract.md §5).
@@ -407,9 +410,7 @@ pub fn summarize(rows: &[CountRow]) -> UsageSummary {
             ResultKind::Unmapped => s.unmapped += 1,
             ResultKind::Failed => {
                 s.failed += 1;
-                if r.message.as_deref() == Some(NOT_ATTEMPTED) {
-                    s.not_attempted += 1;
-                }
+                s.not_attempted += usize::from(r.not_attempted);
             }
             ResultKind::Planned => s.planned += 1,
         }

@@ -29,6 +29,10 @@ pub trait SourceDef: Sync {
     fn about(&self) -> &'static str;
     /// The PSA it reads.
     fn psa(&self) -> Side;
+    /// The prefix of the settings it reads (`CONNECTWISE_`).
+    fn variable_prefix(&self) -> &'static str;
+    /// The settings that hold its credentials: scrubbed from anything printed.
+    fn secret_variables(&self) -> &'static [&'static str];
     /// Checks the source's settings that are present (not whether required ones are).
     fn check_settings(&self, env: &Env) -> Result<()>;
     /// The services it counts, in a stable order (needs no PSA credentials).

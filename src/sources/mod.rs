@@ -5,11 +5,11 @@
 //! settings (`config.rs`) and its counting rules (`rules.rs`). Adding a source is a folder
 //! and one line in [`SOURCES`] (docs/ARCHITECTURE.md).
 
-pub mod autotask;
-pub mod connectwise;
+pub(crate) mod autotask;
+pub(crate) mod connectwise;
 mod def;
-pub mod field;
-pub mod tally;
+pub(crate) mod field;
+pub(crate) mod tally;
 
 use crate::config::Env;
 use crate::error::{Error, Result};
@@ -20,15 +20,15 @@ pub use tally::{Skip, Tally};
 #[derive(Clone, Copy)]
 pub struct SourceKind(&'static dyn SourceDef);
 
-/// Every source, in the order they are listed.
-pub const SOURCES: [SourceKind; 3] = [
+/// Every source, in the order they are listed. Adding a source: its folder, and one line here.
+pub static SOURCES: &[SourceKind] = &[
     SourceKind(&connectwise::Contacts),
     SourceKind(&connectwise::SharedDevices),
     SourceKind(&autotask::ConfigurationItems),
 ];
 
 /// Every source.
-pub fn all() -> [SourceKind; 3] {
+pub fn all() -> &'static [SourceKind] {
     SOURCES
 }
 
@@ -66,7 +66,7 @@ pub fn required(env: &Env, flag: Option<SourceKind>) -> Result<SourceKind> {
 
 /// The source of that name (surrounding spaces ignored).
 pub fn by_name(name: &str) -> Option<SourceKind> {
-    SOURCES.into_iter().find(|s| s.name() == name.trim())
+    SOURCES.iter().copied().find(|s| s.name() == name.trim())
 }
 
 impl std::ops::Deref for SourceKind {

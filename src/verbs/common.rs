@@ -72,19 +72,24 @@ pub(crate) async fn synthesize_state(
         })
         .collect();
     let skus = if want_skus {
-        synthesize
-            .skus()
-            .await?
-            .into_iter()
-            .map(|s| plan::Sku {
-                id: s.id,
-                name: s.name,
-            })
-            .collect()
+        skus_of(synthesize).await?
     } else {
         Vec::new()
     };
     Ok((accounts, skus))
+}
+
+/// The vendor's services in Synthesize, as the plan sees them.
+pub(crate) async fn skus_of(synthesize: &Synthesize) -> Result<Vec<plan::Sku>> {
+    Ok(synthesize
+        .skus()
+        .await?
+        .into_iter()
+        .map(|s| plan::Sku {
+            id: s.id,
+            name: s.name,
+        })
+        .collect())
 }
 
 /// Builds the plan, turning a missing service into the error that says what to run.
@@ -197,6 +202,7 @@ pub(crate) fn usage_report(
                 count: p.count,
                 result,
                 message,
+                not_attempted: *outcome == CountOutcomeKind::NotAttempted,
             }
         })
         .collect();
@@ -225,10 +231,22 @@ pub fn fail_on_failed_writes(report: &UsageReport) -> Result<()> {
 /// Checks every setting that is present, whether or not this verb needs it, so a typo
 /// surfaces on any run (docs/contract.md §2).
 pub fn check_settings(env: &Env) -> Result<()> {
+    let all = sources::all();
+    env.register_secrets(
+        config::env::TOOL_SECRETS.into_iter().chain(
+            all.iter()
+                .flat_map(|s| s.secret_variables().iter().copied()),
+        ),
+    );
+    let prefixes: Vec<&str> = config::env::TOOL_PREFIXES
+        .into_iter()
+        .chain(all.iter().map(|s| s.variable_prefix()))
+        .collect();
+    env.check_text(&prefixes)?;
     sources::optional(env, None)?;
     env.url("GRADIENT_BASE_URL", None)?;
     config::http(env)?;
-    for kind in sources::all() {
+    for kind in all {
         kind.check_settings(env)?;
     }
     Ok(())

@@ -1,13 +1,13 @@
 //! `demo`: every source's whole lifecycle against the built-in sandbox.
 
 use super::authenticate::authenticate;
-use super::common::WriteFlags;
+use super::common::{WriteFlags, fail_on_failed_writes};
 use super::sandbox::Sandbox;
 use super::sync_accounts::sync_accounts;
 use super::sync_services::sync_services;
 use super::sync_usage::sync_usage;
 use super::update_status::update_status;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gradient::IntegrationStatus;
 use crate::progress::Progress;
 use crate::report::Output;
@@ -18,7 +18,7 @@ use crate::sources;
 pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
     let sandbox = Sandbox::start(0, 0, 0).await?;
     let mut sources = Vec::new();
-    for kind in sources::all() {
+    for &kind in sources::all() {
         let env = sandbox.settings(kind);
         let w = WriteFlags::default();
         let authenticate = authenticate(&env, Some(kind)).await?;
@@ -27,12 +27,7 @@ pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
         let update_status = update_status(&env, IntegrationStatus::Pending, false).await?;
         let left_unmapped = sandbox.partner_maps(kind);
         let sync_usage = sync_usage(&env, Some(kind), w, progress).await?;
-        if sync_usage.failed() > 0 {
-            return Err(Error::WritesFailed {
-                failed: sync_usage.failed(),
-                total: sync_usage.counts.len(),
-            });
-        }
+        fail_on_failed_writes(&sync_usage)?;
         sources.push(DemoSource {
             source: kind,
             authenticate,

@@ -56,7 +56,7 @@ impl Sandbox {
         autotask_port: u16,
     ) -> Result<Self> {
         let gradient = GradientSim::new(VENDOR_KEY, &partner_key(sources::SOURCES[0]));
-        for kind in sources::all() {
+        for &kind in sources::all() {
             gradient.add_partner(&partner_key(kind), &partner_name(kind));
         }
         let connectwise = ConnectWiseSim::new(CwTenant::sample());

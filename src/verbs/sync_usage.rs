@@ -31,6 +31,16 @@ pub async fn sync_usage(
         allow_missing_services: w.dry_run,
         scope: Scope::COUNTS,
     })?;
+    for step in &plan.services {
+        if let crate::plan::ServiceAction::Create { .. } = step.action {
+            // Only a dry run gets here with a missing service (allow_missing_services).
+            tracing::warn!(
+                "service '{}' does not exist in Synthesize yet: a real sync-usage would stop \
+                 before writing; run sync-services first (or use run, which does it)",
+                step.name
+            );
+        }
+    }
     check_guards(&plan, w)?;
     let opts = Options {
         dry_run: w.dry_run,

@@ -138,62 +138,78 @@ fn split_types(list: &str, sep: char, entry: &str) -> std::result::Result<Vec<St
     Ok(out)
 }
 
-/// The Autotask settings, all required.
-pub fn required(env: &Env) -> Result<AutotaskSettings> {
-    autotask_settings(env, true)?.ok_or_else(|| {
-        Error::setting(
-            "AUTOTASK_USERNAME",
-            "not set; give the API user's username (see .env.sample)",
-        )
+const USER_HINT: &str = "it belongs to the Autotask API user: Admin > Account Settings & Users > Resources/Users > an API User";
+
+/// Checks the Autotask settings that are present, so a typo surfaces on any verb.
+pub fn check(env: &Env) -> Result<()> {
+    zone(env)?;
+    discovery_url(env)?;
+    username(env)?;
+    Ok(())
+}
+
+/// The Autotask settings, every one required (the zone is discovered when unset).
+pub fn resolve(env: &Env) -> Result<AutotaskSettings> {
+    Ok(AutotaskSettings {
+        username: username(env)?.ok_or_else(|| {
+            Error::setting(
+                "AUTOTASK_USERNAME",
+                format!("not set; {USER_HINT} (put it in .env or the environment; see .env.sample)"),
+            )
+        })?,
+        secret: env.secret("AUTOTASK_SECRET", USER_HINT)?,
+        integration_code: env.secret(
+            "AUTOTASK_INTEGRATION_CODE",
+            "it is the API user's API Tracking Identifier (on the API user, under Admin > Account Settings & Users > Resources/Users)",
+        )?,
+        base_url: zone(env)?,
+        discovery_url: discovery_url(env)?,
     })
 }
 
-/// Checks what is present; with `required`, also that every setting is there.
-pub fn autotask_settings(env: &Env, required: bool) -> Result<Option<AutotaskSettings>> {
-    let base_url = env.url("AUTOTASK_BASE_URL", None)?.map(with_trailing_slash);
-    if let Some(url) = &base_url
-        && !url
-            .path()
-            .to_ascii_lowercase()
-            .ends_with("/atservicesrest/")
+/// `AUTOTASK_BASE_URL`: a zone URL ending in `/ATServicesRest/`.
+fn zone(env: &Env) -> Result<Option<Url>> {
+    let Some(url) = env.url("AUTOTASK_BASE_URL", None)?.map(with_trailing_slash) else {
+        return Ok(None);
+    };
+    if !url
+        .path()
+        .to_ascii_lowercase()
+        .ends_with("/atservicesrest/")
     {
         return Err(Error::setting(
             "AUTOTASK_BASE_URL",
             format!(
                 "the URL at {} is not a zone URL; give one ending in /ATServicesRest/, \
                  e.g. https://webservices5.autotask.net/ATServicesRest/ (or unset it to discover it)",
-                crate::http::origin::label(url)
+                crate::http::origin::label(&url)
             ),
         ));
     }
-    let discovery_url = with_trailing_slash(
-        env.url(
-            "AUTOTASK_DISCOVERY_URL",
-            Some("https://webservices.autotask.net/ATServicesRest/"),
-        )?
-        .expect("default given"),
-    );
-    if !required {
+    Ok(Some(url))
+}
+
+const DEFAULT_DISCOVERY_URL: &str = "https://webservices.autotask.net/ATServicesRest/";
+
+fn discovery_url(env: &Env) -> Result<Url> {
+    let url = match env.url("AUTOTASK_DISCOVERY_URL", None)? {
+        Some(url) => url,
+        None => Url::parse(DEFAULT_DISCOVERY_URL).map_err(|e| Error::Local(e.to_string()))?,
+    };
+    Ok(with_trailing_slash(url))
+}
+
+fn username(env: &Env) -> Result<Option<String>> {
+    let Some(username) = env.get("AUTOTASK_USERNAME") else {
         return Ok(None);
-    }
-    let hint = "it belongs to the Autotask API user: Admin > Account Settings & Users > Resources/Users > an API User";
-    let username = env.required("AUTOTASK_USERNAME", hint)?;
+    };
     if !username.contains('@') {
         return Err(Error::setting(
             "AUTOTASK_USERNAME",
             "must be the API user's username, an e-mail address such as api@example.com",
         ));
     }
-    Ok(Some(AutotaskSettings {
-        username,
-        secret: env.secret("AUTOTASK_SECRET", hint)?,
-        integration_code: env.secret(
-            "AUTOTASK_INTEGRATION_CODE",
-            "it is the API user's API Tracking Identifier (on the API user, under Admin > Account Settings & Users > Resources/Users)",
-        )?,
-        base_url,
-        discovery_url,
-    }))
+    Ok(Some(username))
 }
 
 fn with_trailing_slash(mut url: Url) -> Url {
@@ -278,7 +294,7 @@ mod tests {
             "https://webservices5.autotask.net/ATServicesRest/V1.0/",
         ] {
             let env = Env::from_pairs([("AUTOTASK_BASE_URL", bad)]);
-            match autotask_settings(&env, false).unwrap_err() {
+            match check(&env).unwrap_err() {
                 Error::Setting { variable, .. } => assert_eq!(variable, "AUTOTASK_BASE_URL"),
                 other => panic!("{bad}: {other:?}"),
             }
@@ -287,6 +303,6 @@ mod tests {
             "AUTOTASK_BASE_URL",
             "https://webservices5.autotask.net/atservicesrest",
         )]);
-        assert!(autotask_settings(&env, false).is_ok());
+        assert!(check(&env).is_ok());
     }
 }

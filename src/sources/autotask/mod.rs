@@ -56,11 +56,17 @@ impl SourceDef for ConfigurationItems {
     fn about(&self) -> &'static str {
         "Autotask configuration items, by configuration item type"
     }
+    fn variable_prefix(&self) -> &'static str {
+        "AUTOTASK_"
+    }
+    fn secret_variables(&self) -> &'static [&'static str] {
+        &["AUTOTASK_SECRET", "AUTOTASK_INTEGRATION_CODE"]
+    }
     fn psa(&self) -> Side {
         Side::Autotask
     }
     fn check_settings(&self, env: &Env) -> Result<()> {
-        config::autotask_settings(env, false)?;
+        config::check(env)?;
         config::services(env)?;
         Ok(())
     }
@@ -75,7 +81,7 @@ impl SourceDef for ConfigurationItems {
         format!("Active Autotask configuration items: {service} (synced by synthesize-sync)")
     }
     fn open(&self, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>> {
-        let settings = config::required(env)?;
+        let settings = config::resolve(env)?;
         let (services, services_explicit) = config::services(env)?;
         Ok(Box::new(AutotaskSource {
             client: AutotaskClient::new(&settings, http)?,
@@ -240,7 +246,7 @@ impl AutotaskSource {
                 reading.page(page.len() as u64);
                 for item in page {
                     // A field present with null is data ("no company"); one that is absent
-                    // means the answer changed shape: the read fails (source::Field).
+                    // means the answer changed shape: the read fails (sources::field::Field).
                     let side = Side::Autotask;
                     let active = item
                         .is_active

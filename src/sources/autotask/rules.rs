@@ -49,15 +49,6 @@ impl AutotaskRule {
         }
     }
 
-    /// Every type name the settings mention (to warn about names the tenant lacks).
-    pub fn named_types(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.listed.keys().cloned().collect();
-        if let Some((_, except)) = &self.rest {
-            v.extend(except.iter().cloned());
-        }
-        v
-    }
-
     /// Folds one configuration item. `type_name` is `None` when its type is missing or not
     /// in `ConfigurationItemTypes`. Company 0 is a real company (the MSP's own).
     pub fn fold(

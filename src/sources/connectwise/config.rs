@@ -30,30 +30,56 @@ const CW_SITE_HOSTS: [&str; 6] = [
     "staging.connectwisedev.com",
 ];
 
-/// The ConnectWise settings, all required.
-pub fn required(env: &Env) -> Result<ConnectWiseSettings> {
-    connectwise_settings(env, true)?.ok_or_else(|| {
+const KEYS_HINT: &str = "create them in ConnectWise: System > Members > API Members > API Keys";
+
+/// Checks the ConnectWise settings that are present, so a typo surfaces on any verb.
+pub fn check(env: &Env) -> Result<()> {
+    base_url(env, false)?;
+    company_id(env)?;
+    client_id(env)?;
+    codebase(env)?;
+    Ok(())
+}
+
+/// The ConnectWise settings, every one required.
+pub fn resolve(env: &Env) -> Result<ConnectWiseSettings> {
+    let missing = |variable: &str, hint: &str| {
         Error::setting(
-            "CONNECTWISE_BASE_URL",
-            "not set; give your API host (see .env.sample)",
+            variable,
+            format!("not set; {hint} (put it in .env or the environment; see .env.sample)"),
         )
+    };
+    Ok(ConnectWiseSettings {
+        base_url: base_url(env, true)?.ok_or_else(|| {
+            missing(
+                "CONNECTWISE_BASE_URL",
+                "give your API host, e.g. https://api-na.myconnectwise.net",
+            )
+        })?,
+        company_id: company_id(env)?.ok_or_else(|| {
+            missing(
+                "CONNECTWISE_COMPANY_ID",
+                "give the company id you log in to ConnectWise with",
+            )
+        })?,
+        public_key: env.secret("CONNECTWISE_PUBLIC_KEY", KEYS_HINT)?,
+        private_key: env.secret("CONNECTWISE_PRIVATE_KEY", KEYS_HINT)?,
+        client_id: client_id(env)?.ok_or_else(|| {
+            missing(
+                "CONNECTWISE_CLIENT_ID",
+                "get a clientId GUID at https://developer.connectwise.com/ClientID",
+            )
+        })?,
+        codebase: codebase(env)?,
     })
 }
 
-/// Checks what is present; with `required`, also that every setting is there.
-pub fn connectwise_settings(env: &Env, required: bool) -> Result<Option<ConnectWiseSettings>> {
-    if !required {
-        // Still check what is present, so a typo surfaces on any verb.
-        env.url("CONNECTWISE_BASE_URL", None)?;
+/// `CONNECTWISE_BASE_URL`: the API host only; a cloud site host becomes its `api-` host
+/// (said once, when `announce`).
+fn base_url(env: &Env, announce: bool) -> Result<Option<Url>> {
+    let Some(mut base_url) = env.url("CONNECTWISE_BASE_URL", None)? else {
         return Ok(None);
-    }
-    let hint_keys = "create them in ConnectWise: System > Members > API Members > API Keys";
-    let mut base_url = env.url("CONNECTWISE_BASE_URL", None)?.ok_or_else(|| {
-        Error::setting(
-            "CONNECTWISE_BASE_URL",
-            "not set; give your API host, e.g. https://api-na.myconnectwise.net (see .env.sample)",
-        )
-    })?;
+    };
     if base_url.path() != "/" {
         return Err(Error::setting(
             "CONNECTWISE_BASE_URL",
@@ -68,27 +94,35 @@ pub fn connectwise_settings(env: &Env, required: bool) -> Result<Option<ConnectW
         && CW_SITE_HOSTS.contains(&host.as_str())
     {
         let api_host = format!("api-{host}");
-        tracing::info!(
-            "CONNECTWISE_BASE_URL names the site host {host}; using its API host {api_host}"
-        );
+        if announce {
+            tracing::info!(
+                "CONNECTWISE_BASE_URL names the site host {host}; using its API host {api_host}"
+            );
+        }
         base_url
             .set_host(Some(&api_host))
             .map_err(|e| Error::setting("CONNECTWISE_BASE_URL", e.to_string()))?;
     }
-    let company_id = env.required(
-        "CONNECTWISE_COMPANY_ID",
-        "give the company id you log in to ConnectWise with",
-    )?;
+    Ok(Some(base_url))
+}
+
+fn company_id(env: &Env) -> Result<Option<String>> {
+    let Some(company_id) = env.get("CONNECTWISE_COMPANY_ID") else {
+        return Ok(None);
+    };
     if company_id.contains(char::is_whitespace) || company_id.contains('+') {
         return Err(Error::setting(
             "CONNECTWISE_COMPANY_ID",
             "must be the login company id (no spaces or '+'), e.g. 'mymsp'",
         ));
     }
-    let client_id = env.required(
-        "CONNECTWISE_CLIENT_ID",
-        "get a clientId GUID at https://developer.connectwise.com/ClientID",
-    )?;
+    Ok(Some(company_id))
+}
+
+fn client_id(env: &Env) -> Result<Option<String>> {
+    let Some(client_id) = env.get("CONNECTWISE_CLIENT_ID") else {
+        return Ok(None);
+    };
     if !looks_like_guid(&client_id) {
         return Err(Error::setting(
             "CONNECTWISE_CLIENT_ID",
@@ -96,34 +130,29 @@ pub fn connectwise_settings(env: &Env, required: bool) -> Result<Option<ConnectW
              (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), not the company id",
         ));
     }
-    let codebase = match env.get("CONNECTWISE_CODEBASE") {
-        None => None,
-        Some(mut c) => {
-            if !c.ends_with('/') {
-                c.push('/');
-            }
-            let body = &c[..c.len() - 1];
-            if body.is_empty()
-                || !body
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.')
-            {
-                return Err(Error::setting(
-                    "CONNECTWISE_CODEBASE",
-                    "is not a codebase like v2025_1/ or v4_6_release/; unset it to discover it",
-                ));
-            }
-            Some(c)
-        }
+    Ok(Some(client_id))
+}
+
+/// `CONNECTWISE_CODEBASE`, always ending in `/`.
+fn codebase(env: &Env) -> Result<Option<String>> {
+    let Some(mut c) = env.get("CONNECTWISE_CODEBASE") else {
+        return Ok(None);
     };
-    Ok(Some(ConnectWiseSettings {
-        base_url,
-        company_id,
-        public_key: env.secret("CONNECTWISE_PUBLIC_KEY", hint_keys)?,
-        private_key: env.secret("CONNECTWISE_PRIVATE_KEY", hint_keys)?,
-        client_id,
-        codebase,
-    }))
+    if !c.ends_with('/') {
+        c.push('/');
+    }
+    let body = &c[..c.len() - 1];
+    if body.is_empty()
+        || !body
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.')
+    {
+        return Err(Error::setting(
+            "CONNECTWISE_CODEBASE",
+            "is not a codebase like v2025_1/ or v4_6_release/; unset it to discover it",
+        ));
+    }
+    Ok(Some(c))
 }
 
 fn looks_like_guid(s: &str) -> bool {
@@ -177,7 +206,7 @@ mod tests {
             ("CONNECTWISE_BASE_URL", "https://na.myconnectwise.net"),
             ("CONNECTWISE_CODEBASE", "v2025_1"),
         ]);
-        let cw = required(&env).unwrap();
+        let cw = resolve(&env).unwrap();
         assert_eq!(cw.base_url.host_str(), Some("api-na.myconnectwise.net"));
         assert_eq!(cw.codebase.as_deref(), Some("v2025_1/"));
         assert_eq!(format!("{:?}", cw.private_key), "[redacted]");
@@ -185,8 +214,14 @@ mod tests {
 
     #[test]
     fn connectwise_client_id_must_be_a_guid() {
-        let e = required(&cw_env(&[("CONNECTWISE_CLIENT_ID", "mymsp")])).unwrap_err();
+        let e = resolve(&cw_env(&[("CONNECTWISE_CLIENT_ID", "mymsp")])).unwrap_err();
         assert_eq!(variable_of(e), "CONNECTWISE_CLIENT_ID");
+        let alone = Env::from_pairs([("CONNECTWISE_CLIENT_ID", "mymsp")]);
+        assert_eq!(
+            variable_of(check(&alone).unwrap_err()),
+            "CONNECTWISE_CLIENT_ID",
+            "checked on any verb whenever it is present"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
-pub use client::{CompanyInfo, ConnectWiseClient, SystemInfo};
+use client::ConnectWiseClient;
 
 use crate::config::{Env, HttpSettings};
 use crate::error::{Error, Result, Side};
@@ -43,14 +43,14 @@ pub struct SharedDevices;
 
 /// Settings both ConnectWise sources check when present.
 fn check_connectwise(env: &Env) -> Result<()> {
-    config::connectwise_settings(env, false)?;
+    config::check(env)?;
     config::contact_types(env)?;
     config::configuration_types(env)?;
     Ok(())
 }
 
 fn open(counted: Counted, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>> {
-    let settings: ConnectWiseSettings = config::required(env)?;
+    let settings: ConnectWiseSettings = config::resolve(env)?;
     Ok(Box::new(ConnectWiseSource {
         counted,
         client: ConnectWiseClient::new(&settings, http)?,
@@ -65,6 +65,12 @@ impl SourceDef for Contacts {
     }
     fn about(&self) -> &'static str {
         "ConnectWise contacts, by contact type"
+    }
+    fn variable_prefix(&self) -> &'static str {
+        "CONNECTWISE_"
+    }
+    fn secret_variables(&self) -> &'static [&'static str] {
+        &["CONNECTWISE_PUBLIC_KEY", "CONNECTWISE_PRIVATE_KEY"]
     }
     fn psa(&self) -> Side {
         Side::ConnectWise
@@ -89,6 +95,12 @@ impl SourceDef for SharedDevices {
     }
     fn about(&self) -> &'static str {
         "ConnectWise configurations (License by default), shared or not shared"
+    }
+    fn variable_prefix(&self) -> &'static str {
+        "CONNECTWISE_"
+    }
+    fn secret_variables(&self) -> &'static [&'static str] {
+        &["CONNECTWISE_PUBLIC_KEY", "CONNECTWISE_PRIVATE_KEY"]
     }
     fn psa(&self) -> Side {
         Side::ConnectWise
