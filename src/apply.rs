@@ -43,6 +43,15 @@ pub enum CountOutcomeKind {
     Planned,
 }
 
+/// Something apply did, reported as it happens (the run ledger records each at once).
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    AccountCreated(&'a crate::plan::Account),
+    AccountRenamed(&'a crate::plan::Rename),
+    ServiceCreated(&'a str),
+    Count(&'a PlannedCount, &'a CountOutcomeKind),
+}
+
 /// The plan, applied.
 #[derive(Debug, Clone, Default)]
 pub struct Applied {
@@ -58,6 +67,7 @@ pub async fn apply(
     plan: &Plan,
     opts: Options,
     progress: &Progress,
+    observer: &mut dyn FnMut(Event<'_>),
 ) -> Result<Applied> {
     if !opts.dry_run {
         let create: Vec<gradient::Account> = plan
@@ -72,9 +82,13 @@ pub async fn apply(
         if !create.is_empty() {
             synthesize.create_accounts(&create).await?;
             tracing::info!("created {} accounts", create.len());
+            for a in &plan.accounts.create {
+                observer(Event::AccountCreated(a));
+            }
         }
         for r in &plan.accounts.rename {
             synthesize.rename_account(&r.id, &r.to).await?;
+            observer(Event::AccountRenamed(r));
         }
     }
 
@@ -98,6 +112,7 @@ pub async fn apply(
                     })
                     .await?;
                 tracing::info!("created service '{}'", step.name);
+                observer(Event::ServiceCreated(&step.name));
                 created_any = true;
                 ServiceOutcome::Created
             }
@@ -118,10 +133,13 @@ pub async fn apply(
     applied.counts = if opts.dry_run {
         plan.counts
             .iter()
-            .map(|c| (c.clone(), CountOutcomeKind::Planned))
+            .map(|c| {
+                observer(Event::Count(c, &CountOutcomeKind::Planned));
+                (c.clone(), CountOutcomeKind::Planned)
+            })
             .collect()
     } else {
-        write_counts(synthesize, &plan.counts, &ids, opts, progress).await
+        write_counts(synthesize, &plan.counts, &ids, opts, progress, observer).await
     };
     Ok(applied)
 }
@@ -134,48 +152,54 @@ async fn write_counts(
     ids: &BTreeMap<String, String>,
     opts: Options,
     progress: &Progress,
+    observer: &mut dyn FnMut(Event<'_>),
 ) -> Vec<(PlannedCount, CountOutcomeKind)> {
     let bar = progress.writing(counts.len() as u64);
     let halted = AtomicBool::new(false);
-    let mut rows: Vec<(usize, CountOutcomeKind)> =
-        futures_util::stream::iter(counts.iter().enumerate())
-            .map(|(i, p)| {
-                let bar = &bar;
-                let halted = &halted;
-                async move {
-                    let outcome = if halted.load(Ordering::SeqCst) {
-                        CountOutcomeKind::NotAttempted
-                    } else if let Some(sku) = ids.get(&p.service) {
-                        match synthesize.set_count(sku, &p.account_id, p.count).await {
-                            Ok(CountOutcome::Set) => CountOutcomeKind::Set,
-                            Ok(CountOutcome::Unmapped(m)) => CountOutcomeKind::Unmapped(m),
-                            Err(e) => {
-                                if matches!(e, Error::Flagged { .. }) {
-                                    halted.store(true, Ordering::SeqCst);
-                                }
-                                tracing::warn!(
-                                    "count {} for account {} / {} failed: {e}",
-                                    p.count,
-                                    p.account_id,
-                                    p.service
-                                );
-                                CountOutcomeKind::Failed(e.to_string())
+    let mut results = futures_util::stream::iter(counts.iter().enumerate())
+        .map(|(i, p)| {
+            let bar = &bar;
+            let halted = &halted;
+            async move {
+                let outcome = if halted.load(Ordering::SeqCst) {
+                    CountOutcomeKind::NotAttempted
+                } else if let Some(sku) = ids.get(&p.service) {
+                    match synthesize.set_count(sku, &p.account_id, p.count).await {
+                        Ok(CountOutcome::Set) => CountOutcomeKind::Set,
+                        Ok(CountOutcome::Unmapped(m)) => CountOutcomeKind::Unmapped(m),
+                        Err(e) => {
+                            if matches!(e, Error::Flagged { .. }) {
+                                halted.store(true, Ordering::SeqCst);
                             }
+                            tracing::warn!(
+                                "count {} for account {} / {} failed: {e}",
+                                p.count,
+                                p.account_id,
+                                p.service
+                            );
+                            CountOutcomeKind::Failed(e.to_string())
                         }
-                    } else {
-                        // The plan only holds services that exist or were just created.
-                        CountOutcomeKind::Failed(format!(
-                            "service '{}' has no id in Synthesize",
-                            p.service
-                        ))
-                    };
-                    bar.inc();
-                    (i, outcome)
-                }
-            })
-            .buffer_unordered(opts.concurrency.max(1))
-            .collect()
-            .await;
+                    }
+                } else {
+                    // The plan only holds services that exist or were just created.
+                    CountOutcomeKind::Failed(format!(
+                        "service '{}' has no id in Synthesize",
+                        p.service
+                    ))
+                };
+                bar.inc();
+                (i, outcome)
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1));
+    let mut rows: Vec<(usize, CountOutcomeKind)> = Vec::with_capacity(counts.len());
+    // Each result is reported as it arrives, so a run killed mid-write has recorded
+    // exactly what Gradient answered.
+    while let Some((i, outcome)) = results.next().await {
+        observer(Event::Count(&counts[i], &outcome));
+        rows.push((i, outcome));
+    }
+    drop(results);
     bar.finish();
     rows.sort_by_key(|(i, _)| *i);
     rows.into_iter()

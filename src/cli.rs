@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use synthesize_sync::config::OutputFormat;
 use synthesize_sync::gradient::IntegrationStatus;
 use synthesize_sync::sources::{self, SourceKind};
-use synthesize_sync::verbs::WriteFlags;
+use synthesize_sync::verbs::{Allowances, WriteFlags};
 
 /// `--source`: one of the registry's names (`synthesize-sync --help` lists them).
 fn source_parser() -> impl clap::builder::TypedValueParser<Value = SourceKind> {
@@ -26,6 +26,8 @@ fn source_parser() -> impl clap::builder::TypedValueParser<Value = SourceKind> {
 pub enum OutputArg {
     Text,
     Json,
+    /// For the lists of `history`
+    Csv,
 }
 
 impl From<OutputArg> for OutputFormat {
@@ -33,6 +35,7 @@ impl From<OutputArg> for OutputFormat {
         match a {
             OutputArg::Text => OutputFormat::Text,
             OutputArg::Json => OutputFormat::Json,
+            OutputArg::Csv => OutputFormat::Csv,
         }
     }
 }
@@ -65,7 +68,8 @@ impl From<StatusArg> for IntegrationStatus {
                   Try it with no credentials at all:  synthesize-sync demo",
     after_help = "Settings come from the environment or a .env file; see .env.sample and the README.\n\
                   Exit codes: 0 done, 1 runtime failure, 2 usage or settings error, 3 credentials refused, \
-                  4 refused by a safety guard."
+                  4 refused by the all-zero guard, 5 refused by the drop guard, 6 another run holds the \
+                  lock, 8 changes pending (--dry-run --detailed-exitcode)."
 )]
 pub struct Cli {
     /// Which PSA data to count [env: SYNC_SOURCE]
@@ -111,6 +115,8 @@ pub enum Verb {
     SyncUsage(UsageArgs),
     /// sync-accounts, sync-services, then sync-usage: the scheduled job
     Run(UsageArgs),
+    /// The run ledger: recent runs, one run's pairs (show RUN), what changed (diff [RUN_A RUN_B])
+    History(HistoryArgs),
     /// Run the whole lifecycle of every source against a built-in sandbox (no credentials, no network)
     #[cfg(feature = "sandbox")]
     Demo,
@@ -130,7 +136,7 @@ impl From<WriteArgs> for WriteFlags {
     fn from(w: WriteArgs) -> Self {
         WriteFlags {
             dry_run: w.dry_run,
-            allow_all_zero: false,
+            guards: Allowances::default(),
         }
     }
 }
@@ -139,18 +145,82 @@ impl From<UsageArgs> for WriteFlags {
     fn from(u: UsageArgs) -> Self {
         WriteFlags {
             dry_run: u.write.dry_run,
-            allow_all_zero: u.allow_all_zero,
+            guards: Allowances {
+                all_zero: u.allow_all_zero,
+                drop: u.allow_drop,
+                max_drop_percent: u.max_drop,
+                max_zeroed: u.max_zeroed,
+            },
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Args)]
+#[derive(Debug, Clone, Copy, Args)]
 pub struct UsageArgs {
     #[command(flatten)]
     pub write: WriteArgs,
     /// Write even when every count would be 0 (normally refused with exit code 4)
     #[arg(long)]
     pub allow_all_zero: bool,
+    /// Refuse (exit 5) when a service's total would fall by more than this, in percent,
+    /// against the last successful run
+    #[arg(long, value_name = "PERCENT", default_value_t = 20.0, value_parser = percent)]
+    pub max_drop: f64,
+    /// Refuse (exit 5) when more than this many accounts would go from a positive count to 0
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_zeroed: usize,
+    /// Write even when the drop guard would refuse (a flag only, never a setting)
+    #[arg(long)]
+    pub allow_drop: bool,
+    /// With --dry-run: exit 8 when something would change against the last successful run, 0
+    /// when nothing would
+    #[arg(long, requires = "dry_run")]
+    pub detailed_exitcode: bool,
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err("give a percentage from 0 to 100".into()),
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
+    /// How many runs to list
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum HistoryAction {
+    /// One run and its pairs
+    Show {
+        /// The run's number (see `history`)
+        run: i64,
+    },
+    /// What changed between two runs (default: the last two successful ones of the source
+    /// and integration)
+    Diff {
+        /// The older run
+        run_a: Option<i64>,
+        /// The newer run
+        #[arg(requires = "run_a")]
+        run_b: Option<i64>,
+    },
+}
+
+impl HistoryAction {
+    /// Two run numbers or none: one alone is a usage error.
+    pub fn diff_runs(run_a: Option<i64>, run_b: Option<i64>) -> Result<Option<(i64, i64)>, String> {
+        match (run_a, run_b) {
+            (None, None) => Ok(None),
+            (Some(a), Some(b)) => Ok(Some((a, b))),
+            _ => Err("history diff takes two run numbers, or none".into()),
+        }
+    }
 }
 
 #[cfg(feature = "sandbox")]

@@ -65,9 +65,17 @@ pub enum Error {
     )]
     WritesHalted { failed: usize, total: usize },
 
-    /// A safety guard refused the run (exit 4).
+    /// The all-zero guard refused the run (exit 4).
     #[error("refused: {0}")]
     Guard(String),
+
+    /// The drop guard refused the run (exit 5).
+    #[error("refused: {0}")]
+    Drop(String),
+
+    /// Another run holds this integration's lock (exit 6).
+    #[error("{0}")]
+    Locked(String),
 
     /// A local problem: a file that cannot be read, a port that cannot be bound (exit 1).
     #[error("{0}")]
@@ -79,6 +87,15 @@ impl Error {
         Error::Setting {
             variable: variable.into(),
             problem: problem.into(),
+        }
+    }
+
+    /// For a refused run's JSON document: which guard, and why.
+    pub fn refusal(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Error::Guard(why) => Some(("all_zero", why)),
+            Error::Drop(why) => Some(("drop", why)),
+            _ => None,
         }
     }
 
@@ -95,6 +112,8 @@ impl Error {
             Error::Setting { .. } | Error::Usage(_) => 2,
             Error::Auth { .. } => 3,
             Error::Guard(_) => 4,
+            Error::Drop(_) => 5,
+            Error::Locked(_) => 6,
             Error::Api { .. }
             | Error::Flagged { .. }
             | Error::WritesFailed { .. }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, Verb};
+use cli::{Cli, HistoryAction, Verb};
 use synthesize_sync::config::{self, Env, OutputFormat};
 use synthesize_sync::error::{Error, Result};
 use synthesize_sync::http::redact;
@@ -69,7 +69,8 @@ fn main() -> ExitCode {
         out.format == OutputFormat::Text && !cli.quiet && std::io::stderr().is_terminal(),
     );
     match runtime.block_on(dispatch(cli, &env, &out, &progress)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Done::Done) => ExitCode::SUCCESS,
+        Ok(Done::ChangesPending) => ExitCode::from(8),
         Err(e) => fail(&out, &e),
     }
 }
@@ -83,9 +84,21 @@ fn needs_no_settings(verb: &Verb) -> bool {
     false
 }
 
+/// What ended a run that did not fail: done (0), or, for `--dry-run --detailed-exitcode`,
+/// changes pending (8).
+enum Done {
+    Done,
+    ChangesPending,
+}
+
 /// Runs the verb and prints its report.
-async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Result<()> {
+async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Result<Done> {
     let source = cli.source;
+    if out.format == OutputFormat::Csv && !matches!(cli.verb, Verb::History(_)) {
+        return Err(Error::Usage(
+            "--output csv is for the lists of history; use text or json here".into(),
+        ));
+    }
     match cli.verb {
         Verb::Authenticate => out.emit(&verbs::authenticate(env, source).await?),
         Verb::SyncAccounts(w) => {
@@ -101,12 +114,28 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
         Verb::SyncUsage(u) => {
             let report = verbs::sync_usage(env, source, u.into(), progress).await?;
             out.emit(&report);
-            return verbs::fail_on_failed_writes(&report);
+            verbs::fail_on_failed_writes(&report)?;
+            return Ok(pending(u.detailed_exitcode, report.changes));
         }
         Verb::Run(u) => {
             let report = verbs::run(env, source, u.into(), progress).await?;
             out.emit(&report);
-            return verbs::fail_on_failed_writes(&report.usage);
+            verbs::fail_on_failed_writes(&report.usage)?;
+            return Ok(pending(u.detailed_exitcode, report.usage.changes));
+        }
+        Verb::History(h) => {
+            let query = match h.action {
+                None => verbs::HistoryQuery::List { limit: h.limit },
+                Some(HistoryAction::Show { run }) => verbs::HistoryQuery::Show { run },
+                Some(HistoryAction::Diff { run_a, run_b }) => verbs::HistoryQuery::Diff {
+                    runs: HistoryAction::diff_runs(run_a, run_b).map_err(Error::Usage)?,
+                },
+            };
+            match verbs::history(env, source, query)? {
+                verbs::HistoryAnswer::List(r) => out.emit(&r),
+                verbs::HistoryAnswer::Show(r) => out.emit(r.as_ref()),
+                verbs::HistoryAnswer::Diff(r) => out.emit(r.as_ref()),
+            }
         }
         #[cfg(feature = "sandbox")]
         Verb::Demo => verbs::demo::demo(out, progress).await?,
@@ -120,7 +149,16 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
             verbs::sandbox::serve(ports, out).await?
         }
     }
-    Ok(())
+    Ok(Done::Done)
+}
+
+/// `--detailed-exitcode` (a dry run only, clap sees to that): 8 when something would change.
+fn pending(detailed: bool, changes: usize) -> Done {
+    if detailed && changes > 0 {
+        Done::ChangesPending
+    } else {
+        Done::Done
+    }
 }
 
 /// clap's own errors: help and version print and exit 0; usage errors keep clap's
@@ -166,7 +204,14 @@ fn fail(out: &Output, e: &Error) -> ExitCode {
     }
     // Failed writes are listed in the report already printed on stdout.
     if !matches!(e, Error::WritesFailed { .. } | Error::WritesHalted { .. }) {
-        out.emit_error(&message, e.exit_code());
+        let refused = e
+            .refusal()
+            .map(|(guard, why)| (guard, text::escape(&redact::scrub(why)).into_owned()));
+        out.emit_failure(
+            &message,
+            e.exit_code(),
+            refused.as_ref().map(|(g, w)| (*g, w.as_str())),
+        );
     }
     ExitCode::from(e.exit_code())
 }

@@ -6,6 +6,43 @@
 
 use std::borrow::Cow;
 
+/// Seconds since the Unix epoch as an RFC 3339 UTC time, `2026-12-01T13:45:00Z`.
+pub fn utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Days to a civil date (Howard Hinnant's algorithm, proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+/// A CSV field: quoted when it holds a comma, quote or line break; a text that a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`) is prefixed with `'`.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
 /// "1 item", "2 items", "1 company", "3 companies".
 pub fn plural(n: u64, noun: &str) -> String {
     if n == 1 {
@@ -106,6 +143,21 @@ mod tests {
         assert_eq!(width(&pad("東京 Trading", 7)), 7);
         assert_eq!(pad("abc", 2), "ab");
         assert_eq!(pad("a\nb", 6), "a\\nb  ", "a name cannot break a row");
+    }
+
+    #[test]
+    fn utc_times() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_796_131_627), "2026-12-01T13:27:07Z");
+    }
+
+    #[test]
+    fn csv_fields() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("Fabrikam, Inc."), "\"Fabrikam, Inc.\"");
+        assert_eq!(csv_field("Bob's \"Best\""), "\"Bob's \"\"Best\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
     }
 
     #[test]

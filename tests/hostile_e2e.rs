@@ -93,6 +93,7 @@ impl Cw {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("synthesize-sync"));
         cmd.env_clear()
             .current_dir(common::empty_dir())
+            .env("SYNC_STATE_DIR", common::fresh_state_dir())
             .env("SYNC_RETRY_BASE_MS", "5")
             .env("SYNC_MAX_RETRIES", "3")
             .envs(self.env());

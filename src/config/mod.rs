@@ -25,6 +25,8 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
+    /// For the lists of `history` only.
+    Csv,
 }
 
 /// Gradient Synthesize vendor API access.
@@ -52,6 +54,18 @@ pub fn gradient(env: &Env) -> Result<GradientSettings> {
 }
 
 pub const DEFAULT_GRADIENT_URL: &str = "https://app.usegradient.com";
+
+/// `SYNC_STALE_AFTER_DAYS`: warn when the last successful sync is older (default 8).
+pub fn stale_after_days(env: &Env) -> Result<u64> {
+    let days: u64 = env.number("SYNC_STALE_AFTER_DAYS", 8, "a whole number of days")?;
+    if days == 0 {
+        return Err(Error::setting(
+            "SYNC_STALE_AFTER_DAYS",
+            "must be at least 1 (days); unset it for the default of 8",
+        ));
+    }
+    Ok(days)
+}
 
 /// The output format from `SYNC_OUTPUT` (the `--output` flag wins over it).
 pub fn output_format(env: &Env) -> Result<OutputFormat> {

@@ -17,6 +17,17 @@ pub struct DemoSource {
     /// Accounts the sandbox partner left unmapped: their counts come back "unmapped".
     pub left_unmapped: Vec<String>,
     pub sync_usage: UsageReport,
+    /// A change in the PSA, and the next sync-usage: each pair as `previous → new`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<DemoNextRun>,
+}
+
+/// The demo's second run of one source.
+#[derive(Debug, Serialize)]
+pub struct DemoNextRun {
+    /// What changed in the PSA.
+    pub change: String,
+    pub sync_usage: UsageReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -55,6 +66,11 @@ impl Render for DemoReport {
             ));
             s.push_str(&cmd("sync-usage"));
             s.push_str(&indent(&d.sync_usage.text()));
+            if let Some(next) = &d.next {
+                s.push_str(&format!("\n  ({})\n", next.change));
+                s.push_str(&cmd("sync-usage"));
+                s.push_str(&indent(&next.sync_usage.text()));
+            }
         }
         s.push_str(
             "\nNext: `synthesize-sync sandbox` serves these APIs so you can run each verb yourself;\n\

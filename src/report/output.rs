@@ -11,6 +11,11 @@ use crate::text;
 /// A report that can be printed as text; JSON comes from `Serialize`.
 pub trait Render: Serialize {
     fn text(&self) -> String;
+
+    /// CSV, for the reports that are lists (`history`).
+    fn csv(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Where reports go: stdout, in the chosen format.
@@ -33,13 +38,29 @@ impl Output {
                 Ok(json) => print_stdout(&format!("{}\n", json_safe(&redact::scrub(&json)))),
                 Err(e) => self.emit_error(&format!("cannot print the report as JSON ({e})"), 1),
             },
+            OutputFormat::Csv => match report.csv() {
+                Some(csv) => {
+                    print_stdout(&text::escape_keeping_newlines(&redact::scrub(&csv)));
+                }
+                None => print_stdout(&text::escape_keeping_newlines(&redact::scrub(
+                    &report.text(),
+                ))),
+            },
         }
     }
 
     /// In JSON mode a failed run still prints one document, so a pipeline can parse it.
     pub fn emit_error(&self, message: &str, exit_code: u8) {
+        self.emit_failure(message, exit_code, None);
+    }
+
+    /// Like [`Output::emit_error`]; a run refused by a guard also says which guard and why.
+    pub fn emit_failure(&self, message: &str, exit_code: u8, refused: Option<(&str, &str)>) {
         if self.format == OutputFormat::Json {
-            let doc = serde_json::json!({ "error": message, "exit_code": exit_code });
+            let mut doc = serde_json::json!({ "error": message, "exit_code": exit_code });
+            if let Some((guard, why)) = refused {
+                doc["refused"] = serde_json::json!({ "guard": guard, "why": why });
+            }
             print_stdout(&format!(
                 "{}\n",
                 json_safe(&redact::scrub(&doc.to_string()))

@@ -131,6 +131,9 @@ pub struct CountRow {
     pub account_name: String,
     pub service: String,
     pub count: u64,
+    /// What the last successful run of this source and integration set for the pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<u64>,
     pub result: ResultKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -173,8 +176,37 @@ pub struct UsageReport {
     pub dry_run: bool,
     pub counts: Vec<CountRow>,
     pub summary: UsageSummary,
+    /// Each service's total, with the last successful run's beside it.
+    pub totals: Vec<ServiceTotal>,
+    /// The ledger run the `previous` figures come from; `null` on a first run.
+    pub compared_with: Option<i64>,
+    /// Pairs new or different from the last successful run, or no longer planned
+    /// (`--detailed-exitcode` exits 8 when there are any).
+    pub changes: usize,
     pub read: ReadSummary,
     pub requests: Requests,
+}
+
+/// A service's total count.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceTotal {
+    pub service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<u64>,
+    pub count: u64,
+}
+
+/// `s` right-aligned in `w` columns.
+fn right(s: &str, w: usize) -> String {
+    format!("{}{s}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+/// `previous → new`, `new → N` when there was none.
+fn change(previous: Option<u64>, count: u64) -> String {
+    match previous {
+        Some(p) => format!("{p} → {count}"),
+        None => format!("new → {count}"),
+    }
 }
 
 impl UsageReport {
@@ -198,12 +230,34 @@ impl Render for UsageReport {
         let id_w = column(|c| &c.account_id, "ACCOUNT ID", 24);
         let name_w = column(|c| &c.account_name, "ACCOUNT", 40);
         let svc_w = column(|c| &c.service, "SERVICE", 40);
+        // Against a previous run, each pair shows as `previous → new`.
+        let compared = self.compared_with.is_some();
+        let count_cell = |c: &CountRow| {
+            if compared {
+                change(c.previous, c.count)
+            } else {
+                c.count.to_string()
+            }
+        };
+        let count_header = if compared {
+            "PREVIOUS → NEW"
+        } else {
+            "COUNT"
+        };
+        let count_w = self
+            .counts
+            .iter()
+            .map(|c| width(&count_cell(c)))
+            .max()
+            .unwrap_or(0)
+            .max(width(count_header))
+            .max(6);
         s.push_str(&format!(
-            "{}  {}  {}  {:>6}  RESULT\n",
+            "{}  {}  {}  {}  RESULT\n",
             pad("ACCOUNT ID", id_w),
             pad("ACCOUNT", name_w),
             pad("SERVICE", svc_w),
-            "COUNT"
+            right(count_header, count_w)
         ));
         for c in &self.counts {
             let result = match &c.message {
@@ -211,11 +265,32 @@ impl Render for UsageReport {
                 _ => c.result.as_str().to_string(),
             };
             s.push_str(&format!(
-                "{}  {}  {}  {:>6}  {result}\n",
+                "{}  {}  {}  {}  {result}\n",
                 pad(&c.account_id, id_w),
                 pad(&c.account_name, name_w),
                 pad(&c.service, svc_w),
-                c.count
+                right(&count_cell(c), count_w)
+            ));
+        }
+        if let Some(run) = self.compared_with {
+            let totals: Vec<String> = self
+                .totals
+                .iter()
+                .map(|t| {
+                    let delta = match t.previous {
+                        Some(p) if p != t.count => {
+                            format!(" ({:+})", t.count as i64 - p as i64)
+                        }
+                        _ => String::new(),
+                    };
+                    format!("{} {}{delta}", esc(&t.service), change(t.previous, t.count))
+                })
+                .collect();
+            s.push_str(&format!(
+                "{}: totals against run {run}: {}; {} changed\n",
+                self.source,
+                totals.join(", "),
+                plural(self.changes as u64, "pair")
             ));
         }
         let sm = self.summary;

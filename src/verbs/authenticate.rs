@@ -16,6 +16,14 @@ pub async fn authenticate(env: &Env, source_flag: Option<SourceKind>) -> Result<
     };
     let synthesize = Synthesize::new(&gradient, &http)?;
     let org = synthesize.organization().await?;
+    // A schedule that stopped: say so here too.
+    if let (Some((kind, _)), Some(dir)) = (&source, crate::ledger::location::state_dir(env))
+        && let Ok(Some(ledger)) = crate::ledger::Ledger::open_existing(&dir)
+    {
+        let integration =
+            crate::ledger::fingerprint(gradient.vendor_key.expose(), gradient.partner_key.expose());
+        super::history::warn_if_stale(env, &ledger, *kind, &integration)?;
+    }
     let psa = match &mut source {
         None => None,
         Some((kind, source)) => Some(PsaIdentity {

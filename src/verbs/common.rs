@@ -5,20 +5,23 @@ use crate::apply::{Applied, CountOutcomeKind, ServiceOutcome};
 use crate::config::{self, Env, GradientSettings, HttpSettings};
 use crate::error::{Error, Result};
 use crate::gradient::Synthesize;
+use crate::ledger::Baseline;
+use crate::plan::guard::Previous;
 use crate::plan::{self, Plan, ServiceDef};
 use crate::report::verbs::{
     AccountsReport, CountRow, NOT_ATTEMPTED, ReadSummary, Requests, ResultKind, ServiceResult,
-    ServiceResultKind, ServicesReport, UsageReport, summarize,
+    ServiceResultKind, ServiceTotal, ServicesReport, UsageReport, summarize,
 };
-use crate::sources::{self, Source, SourceKind, Tally};
+use crate::sources::{self, SourceKind, Tally};
 
 /// What a writing verb was asked on the command line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct WriteFlags {
     /// Do every read, compute and print the plan, write nothing.
     pub dry_run: bool,
-    /// Write even when every count would be 0.
-    pub allow_all_zero: bool,
+    /// The guards' overrides and limits (`--allow-all-zero`, `--allow-drop`, `--max-drop`,
+    /// `--max-zeroed`).
+    pub guards: plan::guard::Allowances,
 }
 
 /// The configuration of a verb that reads a source and writes to Synthesize, resolved:
@@ -112,25 +115,22 @@ pub(crate) fn build_plan(inputs: plan::Inputs<'_>) -> Result<Plan> {
     Ok(plan)
 }
 
-/// The guards: a real run is refused (exit 4); a dry run says it would be.
-pub(crate) fn check_guards(plan: &Plan, w: WriteFlags) -> Result<()> {
-    let allow = plan::guard::Allowances {
-        all_zero: w.allow_all_zero,
-    };
-    match plan::guard::check(plan, allow) {
+/// The guards: a real run is refused (exit 4 or 5); a dry run says it would be.
+pub(crate) fn check_guards(plan: &Plan, previous: Option<&Previous>, w: WriteFlags) -> Result<()> {
+    match plan::guard::check(plan, previous, w.guards) {
         Ok(()) => Ok(()),
         Err(refusal) if w.dry_run => {
-            tracing::warn!("a real run would be refused (exit 4): {}", refusal.why);
+            let code = match refusal.guard {
+                plan::guard::Guard::AllZero => 4,
+                plan::guard::Guard::Drop => 5,
+            };
+            tracing::warn!("a real run would be refused (exit {code}): {}", refusal.why);
             Ok(())
         }
-        Err(refusal) => Err(Error::Guard(refusal.why)),
-    }
-}
-
-pub(crate) fn requests(source: &dyn Source, synthesize: &Synthesize) -> Requests {
-    Requests {
-        psa: source.request_count(),
-        gradient: synthesize.request_count(),
+        Err(refusal) => Err(match refusal.guard {
+            plan::guard::Guard::AllZero => Error::Guard(refusal.why),
+            plan::guard::Guard::Drop => Error::Drop(refusal.why),
+        }),
     }
 }
 
@@ -177,11 +177,14 @@ pub(crate) fn services_report(
 
 pub(crate) fn usage_report(
     kind: SourceKind,
+    plan: &Plan,
     applied: &Applied,
     tally: &Tally,
     dry_run: bool,
     requests: Requests,
+    baseline: Option<&Baseline>,
 ) -> UsageReport {
+    let previous = baseline.map(|b| &b.counts);
     let counts: Vec<CountRow> = applied
         .counts
         .iter()
@@ -200,16 +203,49 @@ pub(crate) fn usage_report(
                 account_name: p.account_name.clone(),
                 service: p.service.clone(),
                 count: p.count,
+                previous: previous
+                    .and_then(|m| m.get(&(p.account_id.clone(), p.service.clone())))
+                    .copied(),
                 result,
                 message,
                 not_attempted: *outcome == CountOutcomeKind::NotAttempted,
             }
         })
         .collect();
+    // What would change against the last successful run: pairs new or different, and
+    // pairs it wrote that this plan no longer has.
+    let changes = match previous {
+        None => counts.len(),
+        Some(m) => {
+            let differing = counts
+                .iter()
+                .filter(|c| c.previous != Some(c.count))
+                .count();
+            let planned: std::collections::BTreeSet<(&str, &str)> = counts
+                .iter()
+                .map(|c| (c.account_id.as_str(), c.service.as_str()))
+                .collect();
+            let gone = m
+                .keys()
+                .filter(|(a, s)| !planned.contains(&(a.as_str(), s.as_str())))
+                .count();
+            differing + gone
+        }
+    };
     UsageReport {
         source: kind,
         dry_run,
         summary: summarize(&counts),
+        totals: plan::guard::totals(plan, previous)
+            .into_iter()
+            .map(|t| ServiceTotal {
+                service: t.service,
+                previous: t.previous,
+                count: t.new,
+            })
+            .collect(),
+        compared_with: baseline.map(|b| b.run_id),
+        changes,
         counts,
         read: ReadSummary::of(tally),
         requests,

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::gradient::IntegrationStatus;
 use crate::progress::Progress;
 use crate::report::Output;
-use crate::report::demo::{DemoReport, DemoSource};
+use crate::report::demo::{DemoNextRun, DemoReport, DemoSource};
 use crate::sources;
 
 /// `demo`: every source's whole lifecycle against the sandbox.
@@ -28,6 +28,19 @@ pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
         let left_unmapped = sandbox.partner_maps(kind);
         let sync_usage = sync_usage(&env, Some(kind), w, progress).await?;
         fail_on_failed_writes(&sync_usage)?;
+        // The next run of the first source, after a change in the PSA, compares with this
+        // one: the run ledger at work.
+        let next = match sandbox.change_something(kind) {
+            Some(change) => {
+                let again = super::sync_usage::sync_usage(&env, Some(kind), w, progress).await?;
+                fail_on_failed_writes(&again)?;
+                Some(DemoNextRun {
+                    change,
+                    sync_usage: again,
+                })
+            }
+            None => None,
+        };
         sources.push(DemoSource {
             source: kind,
             authenticate,
@@ -36,9 +49,13 @@ pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
             update_status,
             left_unmapped,
             sync_usage,
+            next,
         });
     }
+    let state_dir = sandbox.state_dir.clone();
     sandbox.stop().await;
+    // The demo leaves nothing behind.
+    let _ = std::fs::remove_dir_all(state_dir);
     out.emit(&DemoReport { sources });
     Ok(())
 }

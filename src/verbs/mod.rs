@@ -7,16 +7,20 @@ mod authenticate;
 mod common;
 #[cfg(feature = "sandbox")]
 pub mod demo;
+mod history;
 mod run;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+mod session;
 mod sync_accounts;
 mod sync_services;
 mod sync_usage;
 mod update_status;
 
+pub use crate::plan::guard::Allowances;
 pub use authenticate::authenticate;
 pub use common::{WriteFlags, check_settings, fail_on_failed_writes};
+pub use history::{HistoryAnswer, HistoryQuery, history};
 pub use run::run;
 pub use sync_accounts::sync_accounts;
 pub use sync_services::sync_services;

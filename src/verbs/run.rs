@@ -2,17 +2,24 @@
 //! plan whose guards are checked before anything at all is written.
 
 use super::common::{
-    SyncConfig, WriteFlags, accounts_report, build_plan, check_guards, requests, services_report,
-    synthesize_state, usage_report,
+    WriteFlags, accounts_report, build_plan, check_guards, services_report, synthesize_state,
+    usage_report,
 };
+use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
-use crate::error::Result;
-use crate::gradient::Synthesize;
+use crate::error::{Error, Result};
+use crate::ledger::Status;
 use crate::plan::{Inputs, Scope};
 use crate::progress::Progress;
 use crate::report::verbs::RunReport;
 use crate::sources::SourceKind;
+
+impl Outcome for RunReport {
+    fn outcome(&self) -> (Status, u8) {
+        self.usage.outcome()
+    }
+}
 
 pub async fn run(
     env: &Env,
@@ -20,36 +27,58 @@ pub async fn run(
     w: WriteFlags,
     progress: &Progress,
 ) -> Result<RunReport> {
-    let cfg = SyncConfig::resolve(env, source_flag)?;
-    let mut source = cfg.kind.open(env, &cfg.http)?;
-    let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
+    let mut s = Session::start(env, source_flag, "run", w, true).await?;
+    let result = body(&mut s, w, progress).await;
+    s.finish(result)
+}
+
+async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<RunReport> {
+    let source = s
+        .source
+        .as_mut()
+        .ok_or_else(|| Error::Local("run: the source was not opened".into()))?;
     let tally = source.tally(progress).await?;
-    let (existing, skus) = synthesize_state(&synthesize, true).await?;
+    let (existing, skus) = synthesize_state(&s.synthesize, true).await?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,
         skus: &skus,
-        services: &cfg.services,
+        services: &s.cfg.services,
         allow_missing_services: false,
         scope: Scope::ALL,
     })?;
-    check_guards(&plan, w)?;
+    check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
     let opts = Options {
         dry_run: w.dry_run,
-        concurrency: cfg.http.write_concurrency,
+        concurrency: s.cfg.http.write_concurrency,
     };
-    let applied = apply::apply(&synthesize, &plan, opts, progress).await?;
+    let synthesize = s.synthesize.clone();
+    let applied = apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
+    let mut usage = usage_report(
+        s.kind,
+        &plan,
+        &applied,
+        &tally,
+        w.dry_run,
+        s.requests(),
+        s.previous(),
+    );
+    // For --detailed-exitcode, accounts and services to create or rename are changes too.
+    usage.changes +=
+        plan.accounts.create.len() + plan.accounts.rename.len() + applied_creations(&applied);
     Ok(RunReport {
-        source: cfg.kind,
+        source: s.kind,
         dry_run: w.dry_run,
-        accounts: accounts_report(cfg.kind, &plan, &tally, w.dry_run),
-        services: services_report(cfg.kind, &applied, w.dry_run),
-        usage: usage_report(
-            cfg.kind,
-            &applied,
-            &tally,
-            w.dry_run,
-            requests(source.as_ref(), &synthesize),
-        ),
+        accounts: accounts_report(s.kind, &plan, &tally, w.dry_run),
+        services: services_report(s.kind, &applied, w.dry_run),
+        usage,
     })
+}
+
+fn applied_creations(applied: &apply::Applied) -> usize {
+    applied
+        .services
+        .iter()
+        .filter(|(_, o)| *o != apply::ServiceOutcome::Exists)
+        .count()
 }

@@ -46,6 +46,8 @@ pub struct Sandbox {
     pub connectwise: ConnectWiseSim,
     pub autotask: AutotaskSim,
     servers: [RunningServer; 3],
+    /// The sandbox's own run ledger: runs against it never mix with real ones.
+    pub state_dir: std::path::PathBuf,
 }
 
 impl Sandbox {
@@ -66,11 +68,18 @@ impl Sandbox {
             bind(connectwise.router(), connectwise_port, "--connectwise-port").await?,
             bind(autotask.router(), autotask_port, "--autotask-port").await?,
         ];
+        let state_dir = std::env::temp_dir().join(format!(
+            "synthesize-sync-sandbox-{}-{}",
+            std::process::id(),
+            servers[0].addr.port()
+        ));
+        let _ = std::fs::remove_dir_all(&state_dir);
         Ok(Self {
             gradient,
             connectwise,
             autotask,
             servers,
+            state_dir,
         })
     }
 
@@ -78,6 +87,7 @@ impl Sandbox {
     pub fn env(&self, kind: SourceKind) -> Vec<(String, String)> {
         let mut v: Vec<(&str, String)> = vec![
             ("SYNC_SOURCE", kind.name().to_string()),
+            ("SYNC_STATE_DIR", self.state_dir.display().to_string()),
             ("GRADIENT_BASE_URL", self.servers[0].base_url()),
             ("GRADIENT_VENDOR_API_KEY", VENDOR_KEY.to_string()),
             ("GRADIENT_PARTNER_API_KEY", partner_key(kind)),
@@ -112,6 +122,60 @@ impl Sandbox {
     /// The settings of a source, as a run would read them.
     pub fn settings(&self, kind: SourceKind) -> Env {
         Env::from_pairs(self.env(kind))
+    }
+
+    /// For the demo's second run of `connectwise-contacts`: a client's contacts change in
+    /// ConnectWise (two leave, one joins). Says what changed; `None` for the other sources.
+    pub fn change_something(&self, kind: SourceKind) -> Option<String> {
+        if kind.name() != "connectwise-contacts" {
+            return None;
+        }
+        let mut said = None;
+        self.connectwise.update_tenant(|t| {
+            let company = t
+                .contacts
+                .iter()
+                .filter(|c| !c.inactive_flag)
+                .filter_map(|c| c.company.as_ref().map(|co| co.id))
+                .max_by_key(|id| {
+                    t.contacts
+                        .iter()
+                        .filter(|c| {
+                            !c.inactive_flag && c.company.as_ref().map(|co| co.id) == Some(*id)
+                        })
+                        .count()
+                });
+            let Some(company) = company else { return };
+            let mut left = Vec::new();
+            for c in t
+                .contacts
+                .iter_mut()
+                .filter(|c| !c.inactive_flag && c.company.as_ref().map(|co| co.id) == Some(company))
+            {
+                if left.len() < 2 {
+                    c.inactive_flag = true;
+                    left.push(c.id);
+                }
+            }
+            if let Some(template) = t.contacts.iter().find(|c| left.contains(&c.id)).cloned() {
+                let mut joined = template;
+                joined.id = t.contacts.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+                joined.first_name = "New".into();
+                joined.inactive_flag = false;
+                t.contacts.push(joined);
+            }
+            let name = t
+                .companies
+                .iter()
+                .find(|c| c.id == company)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            said = Some(format!(
+                "in ConnectWise, two of {name}'s contacts are made inactive and one is added; \
+                 the next run compares with the last"
+            ));
+        });
+        said
     }
 
     /// The partner maps every service and all accounts but about one in five, as a partner
@@ -226,7 +290,7 @@ pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
                 .into();
             print_stdout(&format!("{}\n", serde_json::json!({ "sandbox": v })));
         }
-        OutputFormat::Text => {
+        OutputFormat::Text | OutputFormat::Csv => {
             let mut text = String::from(
                 "Sandbox running: simulated Gradient, ConnectWise and Autotask APIs with a sample MSP.\n\
                  Save one block below as sandbox.env, then try each verb, e.g.\n\

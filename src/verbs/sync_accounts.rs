@@ -1,17 +1,22 @@
 //! `sync-accounts`: creates the Synthesize accounts of PSA companies with counted items,
 //! and renames those whose name changed.
 
-use super::common::{
-    SyncConfig, WriteFlags, accounts_report, build_plan, requests, synthesize_state,
-};
+use super::common::{WriteFlags, accounts_report, build_plan, synthesize_state};
+use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
-use crate::error::Result;
-use crate::gradient::Synthesize;
+use crate::error::{Error, Result};
+use crate::ledger::Status;
 use crate::plan::{Inputs, Scope};
 use crate::progress::Progress;
 use crate::report::verbs::AccountsReport;
 use crate::sources::SourceKind;
+
+impl Outcome for AccountsReport {
+    fn outcome(&self) -> (Status, u8) {
+        (Status::Succeeded, 0)
+    }
+}
 
 pub async fn sync_accounts(
     env: &Env,
@@ -19,11 +24,18 @@ pub async fn sync_accounts(
     w: WriteFlags,
     progress: &Progress,
 ) -> Result<AccountsReport> {
-    let cfg = SyncConfig::resolve(env, source_flag)?;
-    let mut source = cfg.kind.open(env, &cfg.http)?;
-    let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
+    let mut s = Session::start(env, source_flag, "sync-accounts", w, true).await?;
+    let result = body(&mut s, w, progress).await;
+    s.finish(result)
+}
+
+async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<AccountsReport> {
+    let source = s
+        .source
+        .as_mut()
+        .ok_or_else(|| Error::Local("sync-accounts: the source was not opened".into()))?;
     let tally = source.tally(progress).await?;
-    let (existing, _) = synthesize_state(&synthesize, false).await?;
+    let (existing, _) = synthesize_state(&s.synthesize, false).await?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,
@@ -34,10 +46,11 @@ pub async fn sync_accounts(
     })?;
     let opts = Options {
         dry_run: w.dry_run,
-        concurrency: cfg.http.write_concurrency,
+        concurrency: s.cfg.http.write_concurrency,
     };
-    apply::apply(&synthesize, &plan, opts, progress).await?;
-    let mut report = accounts_report(cfg.kind, &plan, &tally, w.dry_run);
-    report.requests = Some(requests(source.as_ref(), &synthesize));
+    let synthesize = s.synthesize.clone();
+    apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
+    let mut report = accounts_report(s.kind, &plan, &tally, w.dry_run);
+    report.requests = Some(s.requests());
     Ok(report)
 }

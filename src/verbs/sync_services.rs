@@ -1,15 +1,22 @@
 //! `sync-services`: creates the source's services that are missing from the vendor's
 //! services (by name, ignoring case and spaces). Needs no PSA credentials.
 
-use super::common::{SyncConfig, WriteFlags, build_plan, services_report, skus_of};
+use super::common::{WriteFlags, build_plan, services_report, skus_of};
+use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::Result;
-use crate::gradient::Synthesize;
+use crate::ledger::Status;
 use crate::plan::{Inputs, Scope};
 use crate::progress::Progress;
-use crate::report::verbs::{Requests, ServicesReport};
+use crate::report::verbs::ServicesReport;
 use crate::sources::{SourceKind, Tally};
+
+impl Outcome for ServicesReport {
+    fn outcome(&self) -> (Status, u8) {
+        (Status::Succeeded, 0)
+    }
+}
 
 pub async fn sync_services(
     env: &Env,
@@ -17,26 +24,35 @@ pub async fn sync_services(
     w: WriteFlags,
 ) -> Result<ServicesReport> {
     // The source names the services; its PSA settings are not needed.
-    let cfg = SyncConfig::resolve(env, source_flag)?;
-    let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
-    let skus = skus_of(&synthesize).await?;
+    let mut s = Session::start(env, source_flag, "sync-services", w, false).await?;
+    let result = body(&mut s, w).await;
+    s.finish(result)
+}
+
+async fn body(s: &mut Session, w: WriteFlags) -> Result<ServicesReport> {
+    let skus = skus_of(&s.synthesize).await?;
     let plan = build_plan(Inputs {
         tally: &Tally::default(),
         existing: &[],
         skus: &skus,
-        services: &cfg.services,
+        services: &s.cfg.services,
         allow_missing_services: false,
         scope: Scope::SERVICES,
     })?;
     let opts = Options {
         dry_run: w.dry_run,
-        concurrency: cfg.http.write_concurrency,
+        concurrency: s.cfg.http.write_concurrency,
     };
-    let applied = apply::apply(&synthesize, &plan, opts, &Progress::quiet()).await?;
-    let mut report = services_report(cfg.kind, &applied, w.dry_run);
-    report.requests = Some(Requests {
-        psa: 0,
-        gradient: synthesize.request_count(),
-    });
+    let synthesize = s.synthesize.clone();
+    let applied = apply::apply(
+        &synthesize,
+        &plan,
+        opts,
+        &Progress::quiet(),
+        &mut s.observer(),
+    )
+    .await?;
+    let mut report = services_report(s.kind, &applied, w.dry_run);
+    report.requests = Some(s.requests());
     Ok(report)
 }

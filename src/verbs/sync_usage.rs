@@ -1,16 +1,26 @@
-//! `sync-usage`: computes every (account, service) count, zeros included, and sets it.
+//! `sync-usage`: computes every (account, service) count, zeros included, checks the plan
+//! against the guards and the last successful run, and sets every count.
 
-use super::common::{
-    SyncConfig, WriteFlags, build_plan, check_guards, requests, synthesize_state, usage_report,
-};
+use super::common::{WriteFlags, build_plan, check_guards, synthesize_state, usage_report};
+use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
-use crate::error::Result;
-use crate::gradient::Synthesize;
-use crate::plan::{Inputs, Scope};
+use crate::error::{Error, Result};
+use crate::ledger::Status;
+use crate::plan::{Inputs, Scope, ServiceAction};
 use crate::progress::Progress;
 use crate::report::verbs::UsageReport;
 use crate::sources::SourceKind;
+
+impl Outcome for UsageReport {
+    fn outcome(&self) -> (Status, u8) {
+        if self.failed() > 0 {
+            (Status::Failed, 1)
+        } else {
+            (Status::Succeeded, 0)
+        }
+    }
+}
 
 pub async fn sync_usage(
     env: &Env,
@@ -18,21 +28,28 @@ pub async fn sync_usage(
     w: WriteFlags,
     progress: &Progress,
 ) -> Result<UsageReport> {
-    let cfg = SyncConfig::resolve(env, source_flag)?;
-    let mut source = cfg.kind.open(env, &cfg.http)?;
-    let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
+    let mut s = Session::start(env, source_flag, "sync-usage", w, true).await?;
+    let result = body(&mut s, w, progress).await;
+    s.finish(result)
+}
+
+async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<UsageReport> {
+    let source = s
+        .source
+        .as_mut()
+        .ok_or_else(|| Error::Local("sync-usage: the source was not opened".into()))?;
     let tally = source.tally(progress).await?;
-    let (existing, skus) = synthesize_state(&synthesize, true).await?;
+    let (existing, skus) = synthesize_state(&s.synthesize, true).await?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,
         skus: &skus,
-        services: &cfg.services,
+        services: &s.cfg.services,
         allow_missing_services: w.dry_run,
         scope: Scope::COUNTS,
     })?;
     for step in &plan.services {
-        if let crate::plan::ServiceAction::Create { .. } = step.action {
+        if let ServiceAction::Create { .. } = step.action {
             // Only a dry run gets here with a missing service (allow_missing_services).
             tracing::warn!(
                 "service '{}' does not exist in Synthesize yet: a real sync-usage would stop \
@@ -41,17 +58,20 @@ pub async fn sync_usage(
             );
         }
     }
-    check_guards(&plan, w)?;
+    check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
     let opts = Options {
         dry_run: w.dry_run,
-        concurrency: cfg.http.write_concurrency,
+        concurrency: s.cfg.http.write_concurrency,
     };
-    let applied = apply::apply(&synthesize, &plan, opts, progress).await?;
+    let synthesize = s.synthesize.clone();
+    let applied = apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
     Ok(usage_report(
-        cfg.kind,
+        s.kind,
+        &plan,
         &applied,
         &tally,
         w.dry_run,
-        requests(source.as_ref(), &synthesize),
+        s.requests(),
+        s.previous(),
     ))
 }

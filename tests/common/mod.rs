@@ -39,14 +39,29 @@ pub fn gradient_settings(sim: &GradientSim, server: &RunningServer) -> GradientS
 }
 
 /// The built binary, with a clean environment: no .env is read (the working directory is
-/// a fresh temp dir) and no variable leaks in from the developer's shell.
+/// a fresh temp dir), no variable leaks in from the developer's shell, and the run ledger
+/// is a fresh one of its own (tests that need a ledger across runs set SYNC_STATE_DIR).
 pub fn binary() -> Command {
     let mut cmd = Command::cargo_bin("synthesize-sync").unwrap();
     cmd.env_clear()
         .current_dir(empty_dir())
+        .env("SYNC_STATE_DIR", fresh_state_dir())
         .env("SYNC_RETRY_BASE_MS", "5")
         .env("SYNC_MAX_RETRIES", "3");
     cmd
+}
+
+/// A new, empty state directory for a run ledger.
+pub fn fresh_state_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "synthesize-sync-tests-state-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 /// The binary with Gradient settings pointing at the simulator.

@@ -487,10 +487,10 @@ fn too_many(sim: &AutotaskSim, msg: &str) -> Response {
 }
 
 fn with_retry_after(mut response: Response, secs: Option<u64>) -> Response {
-    if let Some(secs) = secs {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = secs
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
 }

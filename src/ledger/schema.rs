@@ -1,0 +1,43 @@
+//! The ledger's schema, as forward migrations. `PRAGMA user_version` is the number of
+//! migrations applied; a database made by a newer release (a higher number) is refused,
+//! never downgraded.
+
+/// Each step, in order. Never edit one that has shipped: add the next.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: runs, what each planned and wrote, and what it created or renamed.
+    "CREATE TABLE runs (
+        id                INTEGER PRIMARY KEY,
+        started_at        INTEGER NOT NULL,
+        ended_at          INTEGER,
+        tool_version      TEXT NOT NULL,
+        verb              TEXT NOT NULL,
+        source            TEXT NOT NULL,
+        dry_run           INTEGER NOT NULL,
+        integration       TEXT NOT NULL,
+        organization_id   TEXT,
+        organization_name TEXT,
+        status            TEXT NOT NULL,
+        exit_code         INTEGER,
+        error             TEXT,
+        requests_psa      INTEGER,
+        requests_gradient INTEGER
+    );
+    CREATE INDEX runs_by_integration ON runs (integration, source, status, id);
+    CREATE TABLE pairs (
+        run_id       INTEGER NOT NULL REFERENCES runs (id),
+        account_id   TEXT NOT NULL,
+        account_name TEXT NOT NULL,
+        service      TEXT NOT NULL,
+        count        INTEGER NOT NULL,
+        result       TEXT NOT NULL,
+        message      TEXT,
+        PRIMARY KEY (run_id, account_id, service)
+    );
+    CREATE TABLE changes (
+        run_id  INTEGER NOT NULL REFERENCES runs (id),
+        kind    TEXT NOT NULL,
+        id      TEXT NOT NULL,
+        name    TEXT NOT NULL,
+        before  TEXT
+    );",
+];

@@ -1,0 +1,282 @@
+//! A writing verb's run: its resolved configuration, its clients, and its record in the run
+//! ledger, from the first request to the outcome (docs/ARCHITECTURE.md, README "Run ledger").
+
+use std::path::PathBuf;
+
+use super::common::{SyncConfig, WriteFlags};
+use crate::apply::{CountOutcomeKind, Event};
+use crate::config::Env;
+use crate::error::{Error, Result};
+use crate::gradient::Synthesize;
+use crate::http::redact;
+use crate::ledger::{
+    self, Baseline, Change, Finish, IntegrationLock, Ledger, NewRun, Pair, Status,
+};
+use crate::report::verbs::Requests;
+use crate::sources::{Source, SourceKind};
+
+/// What a verb's result says about how the run went, for the ledger.
+pub(crate) trait Outcome {
+    /// `(status, exit code)`: a report with failed writes is a failed run.
+    fn outcome(&self) -> (Status, u8);
+}
+
+/// The ledger's side of a run.
+struct Recorder {
+    ledger: Ledger,
+    run: i64,
+    /// Held for the whole run (real runs only): one writer per integration.
+    _lock: Option<IntegrationLock>,
+    /// Whether a write to the ledger has failed in this run (said once).
+    failed: bool,
+}
+
+impl Recorder {
+    fn record(&mut self, event: Event<'_>) {
+        let result = match event {
+            Event::AccountCreated(a) => self.ledger.record_change(
+                self.run,
+                &Change {
+                    kind: "account_created".into(),
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    before: None,
+                },
+            ),
+            Event::AccountRenamed(r) => self.ledger.record_change(
+                self.run,
+                &Change {
+                    kind: "account_renamed".into(),
+                    id: r.id.clone(),
+                    name: r.to.clone(),
+                    before: Some(r.from.clone()),
+                },
+            ),
+            Event::ServiceCreated(name) => self.ledger.record_change(
+                self.run,
+                &Change {
+                    kind: "service_created".into(),
+                    id: String::new(),
+                    name: name.to_string(),
+                    before: None,
+                },
+            ),
+            Event::Count(p, outcome) => {
+                let (result, message) = match outcome {
+                    CountOutcomeKind::Set => ("set", None),
+                    CountOutcomeKind::Unmapped(m) => ("unmapped", Some(m.clone())),
+                    CountOutcomeKind::Failed(m) => ("failed", Some(m.clone())),
+                    CountOutcomeKind::NotAttempted => ("failed", Some("not attempted".into())),
+                    CountOutcomeKind::Planned => ("planned", None),
+                };
+                self.ledger.record_pair(
+                    self.run,
+                    &Pair {
+                        account_id: p.account_id.clone(),
+                        account_name: p.account_name.clone(),
+                        service: p.service.clone(),
+                        count: p.count,
+                        result: result.into(),
+                        message: message.map(|m| redact::scrub(&m)),
+                    },
+                )
+            }
+        };
+        if let Err(e) = result
+            && !self.failed
+        {
+            // The writes to Synthesize go on: stopping them half-way would leave billing
+            // worse than finishing them. The run's exit code says the record is incomplete.
+            self.failed = true;
+            tracing::error!("{e}; the rest of this run is not recorded in the ledger");
+        }
+    }
+}
+
+/// A writing verb's run.
+pub(crate) struct Session {
+    pub kind: SourceKind,
+    pub cfg: SyncConfig,
+    pub synthesize: Synthesize,
+    pub source: Option<Box<dyn Source>>,
+    /// What the last successful run of this source and integration wrote.
+    pub baseline: Option<Baseline>,
+    recorder: Option<Recorder>,
+}
+
+impl Session {
+    /// Resolves every setting, opens the ledger (a real run refuses to go on without it),
+    /// takes the integration's lock (real runs), asks Gradient who the tokens belong to, and
+    /// records the run as `running`. `reads_psa`: whether the verb reads the source.
+    pub async fn start(
+        env: &Env,
+        source_flag: Option<SourceKind>,
+        verb: &'static str,
+        w: WriteFlags,
+        reads_psa: bool,
+    ) -> Result<Session> {
+        let cfg = SyncConfig::resolve(env, source_flag)?;
+        let kind = cfg.kind;
+        // The PSA settings too are resolved before the first request.
+        let source = if reads_psa {
+            Some(kind.open(env, &cfg.http)?)
+        } else {
+            None
+        };
+        let integration = ledger::fingerprint(
+            cfg.gradient.vendor_key.expose(),
+            cfg.gradient.partner_key.expose(),
+        );
+        let (ledger, dir) = match open_ledger(env, w.dry_run)? {
+            Some((ledger, dir)) => (Some(ledger), Some(dir)),
+            None => (None, None),
+        };
+        let lock = match (&dir, w.dry_run) {
+            (Some(dir), false) => Some(
+                IntegrationLock::try_exclusive(dir, &integration)?.ok_or_else(|| {
+                    Error::Locked(format!(
+                        "another synthesize-sync run is writing to this Synthesize integration \
+                         (its lock is in {}); wait for it to end, then run again",
+                        dir.join("locks").display()
+                    ))
+                })?,
+            ),
+            _ => None,
+        };
+        let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
+        let organization = synthesize.organization().await?;
+        let mut recorder = None;
+        let mut baseline = None;
+        if let Some(ledger) = ledger {
+            if lock.is_some() {
+                ledger.mark_interrupted(&integration)?;
+            }
+            baseline = ledger.baseline(kind.name(), &integration)?;
+            let run = ledger.begin(&NewRun {
+                verb,
+                source: kind.name(),
+                dry_run: w.dry_run,
+                integration: &integration,
+                organization_id: &organization.organization_id,
+                organization_name: &organization.name,
+            });
+            match run {
+                Ok(run) => {
+                    recorder = Some(Recorder {
+                        ledger,
+                        run,
+                        _lock: lock,
+                        failed: false,
+                    })
+                }
+                Err(e) if w.dry_run => {
+                    tracing::warn!("{e}; the dry run goes on without recording it")
+                }
+                Err(e) => {
+                    return Err(Error::setting(
+                        "SYNC_STATE_DIR",
+                        format!("{e}; a real run is not started without its record"),
+                    ));
+                }
+            }
+        }
+        Ok(Session {
+            kind,
+            cfg,
+            synthesize,
+            source,
+            baseline,
+            recorder,
+        })
+    }
+
+    /// Records each thing apply does, as it happens.
+    pub fn observer(&mut self) -> impl FnMut(Event<'_>) + '_ {
+        move |event| {
+            if let Some(r) = &mut self.recorder {
+                r.record(event);
+            }
+        }
+    }
+
+    /// Requests sent so far to each side.
+    pub fn requests(&self) -> Requests {
+        Requests {
+            psa: self.source.as_ref().map_or(0, |s| s.request_count()),
+            gradient: self.synthesize.request_count(),
+        }
+    }
+
+    /// What the last successful run wrote, as the guards and reports compare with it.
+    pub fn previous(&self) -> Option<&ledger::Baseline> {
+        self.baseline.as_ref()
+    }
+
+    /// Records how the run ended and hands its result back.
+    pub fn finish<T: Outcome>(self, result: Result<T>) -> Result<T> {
+        let Some(r) = &self.recorder else {
+            return result;
+        };
+        let requests = self.requests();
+        let (status, exit_code, error) = match &result {
+            Ok(report) => {
+                let (status, code) = report.outcome();
+                (status, code, None)
+            }
+            Err(e) => {
+                let status = if e.refusal().is_some() {
+                    Status::Refused
+                } else {
+                    Status::Failed
+                };
+                let text = crate::text::escape(&redact::scrub(&e.to_string())).into_owned();
+                (status, e.exit_code(), Some(text))
+            }
+        };
+        let recorded = r.ledger.finish(
+            r.run,
+            &Finish {
+                status,
+                exit_code,
+                error: error.as_deref(),
+                requests_psa: requests.psa,
+                requests_gradient: requests.gradient,
+            },
+        );
+        if let Err(e) = recorded {
+            // What was written is written: the report still prints, with the gap said.
+            tracing::error!("{e}; this run's outcome is not recorded in the ledger");
+        } else if r.failed {
+            tracing::error!(
+                "the run ledger {} could not record all of this run",
+                r.ledger.path().display()
+            );
+        }
+        result
+    }
+}
+
+/// The ledger, when there is one to use: a real run refuses to start without it (exit 2);
+/// a dry run goes on without it, with a warning.
+fn open_ledger(env: &Env, dry_run: bool) -> Result<Option<(Ledger, PathBuf)>> {
+    let Some(dir) = ledger::location::state_dir(env) else {
+        let e = Error::setting(
+            "SYNC_STATE_DIR",
+            "not set, and no home directory to keep the run ledger in; set it to a directory \
+             this user can write",
+        );
+        if dry_run {
+            tracing::warn!("{e}; the dry run goes on without recording it");
+            return Ok(None);
+        }
+        return Err(e);
+    };
+    match Ledger::open(&dir) {
+        Ok(ledger) => Ok(Some((ledger, dir))),
+        Err(e) if dry_run => {
+            tracing::warn!("{e}; the dry run goes on without recording it");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
