@@ -157,11 +157,11 @@ impl Render for RunDetail {
     fn text(&self) -> String {
         let r = &self.run.run;
         let mut s = format!(
-            "run {}: {} {} {}, started {}, {}{}\n",
+            "run {}: {} {}{}, started {}, {}{}\n",
             r.id,
             r.verb,
             r.source,
-            if r.dry_run { "(dry run)" } else { "" },
+            if r.dry_run { " (dry run)" } else { "" },
             self.run.started,
             status_cell(&self.run),
             r.exit_code

@@ -1,0 +1,461 @@
+//! The run ledger with the built binary against the simulators: the drop guard, history and
+//! its diff, --detailed-exitcode, a killed run, one writer at a time, a ledger that cannot be
+//! used, and the staleness warning.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use synthesize_sims::RunningServer;
+use synthesize_sims::connectwise::{ConnectWiseSim, CwGenerateSpec, CwTenant};
+use synthesize_sims::gradient::GradientSim;
+
+use common::hostile::{Action, Hostile, Rule};
+use common::{binary, fresh_state_dir, run, stderr, stdout};
+
+const CONTACTS: &str = "connectwise-contacts";
+
+/// ConnectWise and Gradient simulators (Gradient behind a proxy), and one state directory
+/// shared by every run of the test.
+struct World {
+    cw: ConnectWiseSim,
+    _cw_server: RunningServer,
+    gradient: GradientSim,
+    _gradient_server: RunningServer,
+    proxy: Hostile,
+    proxy_server: RunningServer,
+    state: PathBuf,
+}
+
+impl World {
+    async fn start() -> World {
+        let cw = ConnectWiseSim::new(CwTenant::generate(&CwGenerateSpec {
+            companies: 30,
+            contacts: 600,
+            configurations: 20,
+            seed: 3,
+        }));
+        let cw_server = cw.start().await.unwrap();
+        let (gradient, gradient_server) = common::gradient().await;
+        let (proxy, proxy_server) = Hostile::start(&gradient_server.base_url()).await;
+        World {
+            cw,
+            _cw_server: cw_server,
+            gradient,
+            _gradient_server: gradient_server,
+            proxy,
+            proxy_server,
+            state: fresh_state_dir(),
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let c = self.cw.credentials();
+        let (vendor, partner) = self.gradient.credentials();
+        vec![
+            ("SYNC_STATE_DIR", self.state.display().to_string()),
+            ("SYNC_SOURCE", CONTACTS.into()),
+            ("GRADIENT_VENDOR_API_KEY", vendor),
+            ("GRADIENT_PARTNER_API_KEY", partner),
+            ("GRADIENT_BASE_URL", self.proxy_server.base_url()),
+            ("CONNECTWISE_BASE_URL", self.cw_server_url()),
+            ("CONNECTWISE_COMPANY_ID", c.company_id),
+            ("CONNECTWISE_PUBLIC_KEY", c.public_key),
+            ("CONNECTWISE_PRIVATE_KEY", c.private_key),
+            ("CONNECTWISE_CLIENT_ID", c.client_id),
+        ]
+    }
+
+    fn cw_server_url(&self) -> String {
+        self._cw_server.base_url()
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = binary();
+        cmd.envs(self.env()).args(args);
+        cmd
+    }
+
+    async fn ok(&self, args: &[&str]) -> std::process::Output {
+        let o = run(self.cmd(args)).await;
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}\n{}\n{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        o
+    }
+
+    async fn json(&self, args: &[&str]) -> Value {
+        let mut full = vec!["--output", "json"];
+        full.extend_from_slice(args);
+        let o = self.ok(&full).await;
+        serde_json::from_slice(&o.stdout).expect("one JSON document")
+    }
+
+    /// Accounts and services created and mapped.
+    async fn ready(&self) {
+        self.ok(&["sync-accounts"]).await;
+        self.ok(&["sync-services"]).await;
+        self.gradient.map_everything();
+    }
+
+    /// Stored counts (201s).
+    fn stored(&self) -> usize {
+        self.gradient
+            .count_calls()
+            .iter()
+            .filter(|c| c.status == 201)
+            .count()
+    }
+
+    /// Makes every other active Billed User contact inactive: half of one service's items.
+    fn remove_half_the_billed_users(&self) {
+        self.cw.update_tenant(|t| {
+            let mut flip = false;
+            for c in t.contacts.iter_mut() {
+                if !c.inactive_flag && c.types.iter().any(|ty| ty.name == "Billed User") {
+                    if flip {
+                        c.inactive_flag = true;
+                    }
+                    flip = !flip;
+                }
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sudden_drop_is_refused_allow_drop_writes_and_history_diff_explains_it() {
+    let w = World::start().await;
+    w.ready().await;
+    w.ok(&["sync-usage"]).await;
+    let second = w.json(&["sync-usage"]).await;
+    assert_eq!(second["changes"], 0, "nothing changed since the first run");
+    assert!(second["compared_with"].is_i64());
+    let row = &second["counts"][0];
+    assert_eq!(row["previous"], row["count"], "{row}");
+
+    w.remove_half_the_billed_users();
+    let before = w.stored();
+    let o = run(w.cmd(&["--output", "json", "sync-usage"])).await;
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("Billed User") && err.contains("--allow-drop"),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["refused"]["guard"], "drop");
+    assert_eq!(doc["exit_code"], 5);
+    assert_eq!(w.stored(), before, "nothing written");
+
+    // A dry run says the same without refusing.
+    let o = run(w.cmd(&["sync-usage", "--dry-run"])).await;
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("would be refused (exit 5)"),
+        "{}",
+        stderr(&o)
+    );
+
+    let report = w.json(&["sync-usage", "--allow-drop"]).await;
+    assert!(w.stored() > before, "--allow-drop writes");
+    let totals = report["totals"].as_array().unwrap();
+    let billed = totals
+        .iter()
+        .find(|t| t["service"] == "Billed User")
+        .unwrap();
+    assert!(
+        billed["count"].as_u64() < billed["previous"].as_u64(),
+        "{billed}"
+    );
+
+    let history = w.json(&["history"]).await;
+    let statuses: Vec<&str> = history["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"refused"), "{statuses:?}");
+    assert!(
+        history["runs"][0]["current_integration"].as_bool().unwrap(),
+        "{history}"
+    );
+
+    let diff = w.json(&["history", "diff"]).await;
+    assert!(!diff["changed"].as_array().unwrap().is_empty(), "{diff}");
+    let t = diff["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["service"] == "Billed User")
+        .unwrap()
+        .clone();
+    assert!(t["after"].as_u64() < t["before"].as_u64(), "{t}");
+    let text = stdout(&w.ok(&["history", "diff"]).await);
+    assert!(text.contains("total Billed User:"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn detailed_exitcode_is_0_with_nothing_to_change_and_8_with_something() {
+    let w = World::start().await;
+    w.ready().await;
+    // Nothing recorded yet: everything would change.
+    let o = run(w.cmd(&["sync-usage", "--dry-run", "--detailed-exitcode"])).await;
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    w.ok(&["sync-usage"]).await;
+    let o = run(w.cmd(&["sync-usage", "--dry-run", "--detailed-exitcode"])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    w.cw.update_tenant(|t| {
+        let c = t
+            .contacts
+            .iter_mut()
+            .find(|c| !c.inactive_flag && c.company.is_some() && !c.types.is_empty())
+            .unwrap();
+        c.inactive_flag = true;
+    });
+    let o = run(w.cmd(&["sync-usage", "--dry-run", "--detailed-exitcode"])).await;
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    // Only with --dry-run.
+    let o = run(w.cmd(&["sync-usage", "--detailed-exitcode"])).await;
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// A run killed (SIGKILL) in the middle of its writes: its record keeps exactly the pairs
+/// Gradient stored, and it shows as interrupted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_run_shows_as_interrupted_with_exactly_what_gradient_stored() {
+    let w = World::start().await;
+    w.ready().await;
+    let before = w.stored();
+    // The 6th count write never gets an answer: the run is stuck there when it is killed.
+    w.proxy.add(
+        Rule::on(
+            "POST",
+            "/count",
+            Action::SlowBody {
+                total: 1_000,
+                chunk: 1,
+                every: Duration::from_secs(60),
+            },
+        )
+        .nth(6),
+    );
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("synthesize-sync"));
+    cmd.env_clear()
+        .current_dir(common::empty_dir())
+        .envs(w.env())
+        .env("SYNC_WRITE_CONCURRENCY", "1")
+        .arg("sync-usage")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let started = Instant::now();
+    while w
+        .proxy
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("/count"))
+        .count()
+        < 6
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the run got stuck"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stored = w.stored() - before;
+    assert_eq!(stored, 5);
+
+    let history = w.json(&["history"]).await;
+    let last = &history["runs"][0];
+    assert_eq!(last["status"], "interrupted", "{last}");
+    let id = last["id"].as_i64().unwrap().to_string();
+    let shown = w.json(&["history", "show", &id]).await;
+    let set = shown["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["result"] == "set")
+        .count();
+    assert_eq!(set, stored, "the record holds exactly what Gradient stored");
+    // The next run takes the lock and marks it for good.
+    w.proxy.clear();
+    w.ok(&["sync-usage"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_writer_at_a_time_per_integration() {
+    let w = World::start().await;
+    w.ready().await;
+    w.proxy.add(
+        Rule::on(
+            "POST",
+            "/count",
+            Action::SlowBody {
+                total: 1_000,
+                chunk: 1,
+                every: Duration::from_secs(60),
+            },
+        )
+        .nth(1),
+    );
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("synthesize-sync"));
+    cmd.env_clear()
+        .current_dir(common::empty_dir())
+        .envs(w.env())
+        .arg("sync-usage")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut stuck = cmd.spawn().unwrap();
+    let started = Instant::now();
+    while !w.proxy.requests().iter().any(|r| r.uri.contains("/count")) {
+        assert!(started.elapsed() < Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let o = run(w.cmd(&["sync-usage"])).await;
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("another synthesize-sync run"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(w.cmd(&["sync-usage", "--dry-run"])).await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a dry run reads only: {}",
+        stderr(&o)
+    );
+    let history = w.json(&["history"]).await;
+    assert!(
+        history["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["status"] == "running"),
+        "the stuck run is still running: {history}"
+    );
+    stuck.kill().unwrap();
+    stuck.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ledger_that_cannot_be_used_refuses_a_real_run_and_not_a_dry_one() {
+    let w = World::start().await;
+    w.ready().await;
+    let before = w.stored();
+    // A file where the state directory should be.
+    let not_a_dir = fresh_state_dir();
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let state = not_a_dir.display().to_string();
+    let mut cmd = w.cmd(&["sync-usage"]);
+    cmd.env("SYNC_STATE_DIR", &state);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("SYNC_STATE_DIR") && stderr(&o).contains(&state),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(w.stored(), before, "nothing written");
+    let mut cmd = w.cmd(&["sync-usage", "--dry-run"]);
+    cmd.env("SYNC_STATE_DIR", &state);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("without recording it"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A corrupt database is reported and kept, never recreated.
+    let corrupt = fresh_state_dir();
+    std::fs::create_dir_all(&corrupt).unwrap();
+    let junk = b"not a database, only bytes".repeat(200);
+    std::fs::write(corrupt.join("ledger.sqlite3"), &junk).unwrap();
+    let mut cmd = w.cmd(&["sync-usage"]);
+    cmd.env("SYNC_STATE_DIR", &corrupt);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is corrupt"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(corrupt.join("ledger.sqlite3")).unwrap(), junk);
+    assert_eq!(w.stored(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_lists_shows_and_exports_csv() {
+    let w = World::start().await;
+    w.ready().await;
+    w.ok(&["run"]).await;
+    let text = stdout(&w.ok(&["history"]).await);
+    assert!(text.contains("* the integration"), "{text}");
+    assert!(
+        text.contains("unmapped") || text.contains("no pair"),
+        "{text}"
+    );
+    let csv = stdout(&w.ok(&["--output", "csv", "history"]).await);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("run,started,ended,verb,source")
+    );
+    assert_eq!(lines.count(), 3, "sync-accounts, sync-services, run: {csv}");
+    let shown = stdout(&w.ok(&["--output", "csv", "history", "show", "3"]).await);
+    assert!(shown.starts_with("run,account_id,account_name,service,count,result"));
+    assert!(shown.lines().count() > 10, "{shown}");
+    let o = run(w.cmd(&["--output", "csv", "sync-usage"])).await;
+    assert_eq!(o.status.code(), Some(2), "csv is for history only");
+    let o = run(w.cmd(&["history", "show", "999"])).await;
+    assert_eq!(o.status.code(), Some(2));
+    // history needs no credentials.
+    let mut cmd = binary();
+    cmd.env("SYNC_STATE_DIR", &w.state)
+        .args(["--output", "json", "history"]);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["runs"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_schedule_is_warned_about() {
+    let w = World::start().await;
+    w.ready().await;
+    w.ok(&["sync-usage"]).await;
+    let o = w.ok(&["authenticate"]).await;
+    assert!(
+        !stderr(&o).contains("SYNC_STALE_AFTER_DAYS"),
+        "{}",
+        stderr(&o)
+    );
+    {
+        let db = rusqlite::Connection::open(w.state.join("ledger.sqlite3")).unwrap();
+        db.execute(
+            "UPDATE runs SET started_at = started_at - 864000, ended_at = ended_at - 864000",
+            [],
+        )
+        .unwrap();
+    }
+    for args in [&["authenticate"][..], &["history"][..]] {
+        let o = w.ok(args).await;
+        assert!(
+            stderr(&o).contains("more than SYNC_STALE_AFTER_DAYS=8"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
