@@ -130,6 +130,9 @@ pub struct WriteArgs {
     /// Do every read, compute and print the plan, write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Let this source write to a Synthesize integration another source has written to
+    #[arg(long)]
+    pub rebind: bool,
 }
 
 impl From<WriteArgs> for WriteFlags {
@@ -137,6 +140,7 @@ impl From<WriteArgs> for WriteFlags {
         WriteFlags {
             dry_run: w.dry_run,
             guards: Allowances::default(),
+            rebind: w.rebind,
         }
     }
 }
@@ -145,6 +149,7 @@ impl From<UsageArgs> for WriteFlags {
     fn from(u: UsageArgs) -> Self {
         WriteFlags {
             dry_run: u.write.dry_run,
+            rebind: u.write.rebind,
             guards: Allowances {
                 all_zero: u.allow_all_zero,
                 drop: u.allow_drop,

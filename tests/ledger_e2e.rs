@@ -459,3 +459,49 @@ async fn a_stale_schedule_is_warned_about() {
         );
     }
 }
+
+/// Regression: a contacts settings file run with `--source connectwise-shared-devices`, or
+/// another source's tokens, created services and wrote counts into the wrong integration.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_source_against_a_bound_integration_is_refused_unless_rebound() {
+    let w = World::start().await;
+    w.ready().await;
+    w.ok(&["sync-usage"]).await;
+    let before = w.stored();
+    let services = w.gradient.partner().skus.len();
+
+    // The flag contradicts the settings.
+    let o = run(w.cmd(&["--source", "connectwise-shared-devices", "run"])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("contradicts SYNC_SOURCE"), "{}", stderr(&o));
+
+    // Settings of another source with this integration's tokens.
+    let mut cmd = w.cmd(&["run"]);
+    cmd.env("SYNC_SOURCE", "connectwise-shared-devices");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("connectwise-contacts")
+            && err.contains("connectwise-shared-devices")
+            && err.contains("--rebind"),
+        "{err}"
+    );
+    assert_eq!(w.stored(), before, "nothing written");
+    assert_eq!(w.gradient.partner().skus.len(), services, "no service created");
+
+    // A dry run only warns.
+    let mut cmd = w.cmd(&["run", "--dry-run"]);
+    cmd.env("SYNC_SOURCE", "connectwise-shared-devices");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("would be refused (exit 2)"), "{}", stderr(&o));
+
+    // --rebind moves it deliberately; from then on the old source is the other one.
+    let mut cmd = w.cmd(&["run", "--rebind"]);
+    cmd.env("SYNC_SOURCE", "connectwise-shared-devices");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(w.cmd(&["sync-usage"])).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -159,6 +159,14 @@ pub struct Baseline {
     pub counts: BTreeMap<(String, String), u64>,
 }
 
+/// Which source writes to an integration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub source: String,
+    pub since: i64,
+    pub organization_name: Option<String>,
+}
+
 /// The run ledger.
 pub struct Ledger {
     conn: Connection,
@@ -374,6 +382,39 @@ impl Ledger {
             .map_err(|e| self.db_err(e))
     }
 
+    /// The source that writes to an integration, since when, and the organization then.
+    pub fn binding(&self, integration: &str) -> Result<Option<Binding>> {
+        self.conn
+            .query_row(
+                "SELECT source, bound_at, organization_name FROM bindings WHERE integration = ?1",
+                params![integration],
+                |r| {
+                    Ok(Binding {
+                        source: r.get(0)?,
+                        since: r.get(1)?,
+                        organization_name: r.get(2)?,
+                    })
+                },
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(self.db_err(e)),
+            })
+    }
+
+    /// Binds an integration to a source (a first real run, or `--rebind`).
+    pub fn bind(&self, integration: &str, source: &str, organization_name: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO bindings (integration, source, bound_at, organization_name)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![integration, source, now(), organization_name],
+            )
+            .map(|_| ())
+            .map_err(|e| self.db_err(e))
+    }
+
     /// The last successful real `sync-usage` or `run` of this source and integration.
     pub fn baseline(&self, source: &str, integration: &str) -> Result<Option<Baseline>> {
         let Some(run) = self.successful(source, integration, 1)?.into_iter().next() else {
@@ -539,18 +580,66 @@ impl Ledger {
 
 /// One writer at a time per integration: a lock file in the state directory, held for a
 /// run's whole life. The operating system releases it when the process ends, however it
-/// ends, so a killed run never leaves a stale lock.
+/// ends, so a killed run never leaves a stale lock. While held, the file says who holds it
+/// (process id, host, start time); a run that ends cleanly empties it.
 pub struct IntegrationLock {
-    _file: File,
+    file: File,
+}
+
+/// What a lock file says about its holder.
+fn holder_line() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "an unknown host".into());
+    format!(
+        "process {} on {host}, started {}",
+        std::process::id(),
+        crate::text::utc(now())
+    )
+}
+
+/// What is busy about a lock: free, or held by the holder its file names.
+pub enum LockState {
+    Taken(IntegrationLock),
+    HeldBy(String),
 }
 
 impl IntegrationLock {
-    /// Takes the integration's lock for writing; `Ok(None)` when another process holds it.
-    pub fn try_exclusive(dir: &Path, integration: &str) -> Result<Option<IntegrationLock>> {
-        let file = Self::file(dir, integration)?;
+    /// Takes the integration's lock for writing, or says who holds it.
+    pub fn try_exclusive(dir: &Path, integration: &str) -> Result<LockState> {
+        use std::io::{Read, Seek, Write};
+        let mut file = Self::file(dir, integration)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(IntegrationLock { _file: file })),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Ok(()) => {
+                let mut left = String::new();
+                let _ = file.read_to_string(&mut left);
+                let left = left.trim();
+                if !left.is_empty() {
+                    tracing::warn!(
+                        "took over this integration's lock from {left}, which ended without \
+                         releasing it (killed?); its run shows as interrupted"
+                    );
+                }
+                let _ = file.set_len(0);
+                let _ = file.rewind();
+                let _ = file.write_all(holder_line().as_bytes());
+                let _ = file.flush();
+                Ok(LockState::Taken(IntegrationLock { file }))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = crate::text::escape(holder.trim()).into_owned();
+                Ok(LockState::HeldBy(if holder.is_empty() {
+                    "another process".into()
+                } else {
+                    holder
+                }))
+            }
             Err(std::fs::TryLockError::Error(e)) => Err(unusable(dir, e)),
         }
     }
@@ -577,9 +666,18 @@ impl IntegrationLock {
         std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&path)
             .map_err(|e| unusable(&path, e))
+    }
+}
+
+impl Drop for IntegrationLock {
+    /// A clean end empties the file: what is left in it names a holder that did not end
+    /// cleanly.
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
     }
 }
 
@@ -722,6 +820,24 @@ mod tests {
             .unwrap();
         assert_eq!(version, schema::MIGRATIONS.len() as i64);
         assert_eq!(l.runs(None, 5).unwrap()[0].tool_version, "0.1.0");
+    }
+
+    #[test]
+    fn an_integration_is_bound_to_one_source() {
+        let dir = temp_dir("binding");
+        let l = Ledger::open(&dir).unwrap();
+        assert_eq!(l.binding("abc").unwrap(), None);
+        l.bind("abc", "connectwise-contacts", "MSP").unwrap();
+        assert_eq!(
+            l.binding("abc").unwrap().unwrap().source,
+            "connectwise-contacts"
+        );
+        l.bind("abc", "autotask-configuration-items", "MSP")
+            .unwrap();
+        assert_eq!(
+            l.binding("abc").unwrap().unwrap().source,
+            "autotask-configuration-items"
+        );
     }
 
     #[test]

@@ -40,4 +40,11 @@ pub const MIGRATIONS: &[&str] = &[
         name    TEXT NOT NULL,
         before  TEXT
     );",
+    // 2: which source writes to each integration.
+    "CREATE TABLE bindings (
+        integration       TEXT PRIMARY KEY,
+        source            TEXT NOT NULL,
+        bound_at          INTEGER NOT NULL,
+        organization_name TEXT
+    );",
 ];

@@ -39,6 +39,22 @@ pub fn names() -> Vec<&'static str> {
 
 /// The source: `--source` wins over `SYNC_SOURCE`; `None` when neither is given.
 pub fn optional(env: &Env, flag: Option<SourceKind>) -> Result<Option<SourceKind>> {
+    if let (Some(flag), Some(setting)) = (flag, env.get("SYNC_SOURCE"))
+        && by_name(&setting) != Some(flag)
+    {
+        // A flag that contradicts the settings file is most likely the wrong file.
+        return Err(Error::setting(
+            "SYNC_SOURCE",
+            format!(
+                "--source {flag} contradicts SYNC_SOURCE{}; these settings are for another \
+                 source (use its own settings file, or drop --source)",
+                env.file
+                    .as_ref()
+                    .map(|f| format!(" in {}", f.display()))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
     if flag.is_some() {
         return Ok(flag);
     }
@@ -118,14 +134,20 @@ mod tests {
     }
 
     #[test]
-    fn the_flag_wins_over_sync_source() {
+    fn a_flag_that_contradicts_sync_source_is_refused() {
         let env = Env::from_pairs([("SYNC_SOURCE", "connectwise-contacts")]);
-        let flag = by_name("autotask-configuration-items");
+        let e = required(&env, by_name("autotask-configuration-items")).unwrap_err();
+        assert_eq!(variable_of(e), "SYNC_SOURCE");
+        let same = by_name("connectwise-contacts");
+        assert_eq!(required(&env, same).unwrap().name(), "connectwise-contacts");
+        assert_eq!(required(&env, None).unwrap().name(), "connectwise-contacts");
+        let empty = Env::default();
         assert_eq!(
-            required(&env, flag).unwrap().name(),
+            required(&empty, by_name("autotask-configuration-items"))
+                .unwrap()
+                .name(),
             "autotask-configuration-items"
         );
-        assert_eq!(required(&env, None).unwrap().name(), "connectwise-contacts");
     }
 
     #[test]

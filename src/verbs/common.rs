@@ -22,6 +22,8 @@ pub struct WriteFlags {
     /// The guards' overrides and limits (`--allow-all-zero`, `--allow-drop`, `--max-drop`,
     /// `--max-zeroed`).
     pub guards: plan::guard::Allowances,
+    /// `--rebind`: let this source write to an integration another source wrote to.
+    pub rebind: bool,
 }
 
 /// The configuration of a verb that reads a source and writes to Synthesize, resolved:

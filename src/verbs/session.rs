@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::gradient::Synthesize;
 use crate::http::redact;
 use crate::ledger::{
-    self, Baseline, Change, Finish, IntegrationLock, Ledger, NewRun, Pair, Status,
+    self, Baseline, Change, Finish, IntegrationLock, Ledger, LockState, NewRun, Pair, Status,
 };
 use crate::report::verbs::Requests;
 use crate::sources::{Source, SourceKind};
@@ -131,16 +131,17 @@ impl Session {
             Some((ledger, dir)) => (Some(ledger), Some(dir)),
             None => (None, None),
         };
+        // Dry runs take no lock: they write nothing.
         let lock = match (&dir, w.dry_run) {
-            (Some(dir), false) => Some(
-                IntegrationLock::try_exclusive(dir, &integration)?.ok_or_else(|| {
-                    Error::Locked(format!(
+            (Some(dir), false) => match IntegrationLock::try_exclusive(dir, &integration)? {
+                LockState::Taken(lock) => Some(lock),
+                LockState::HeldBy(holder) => {
+                    return Err(Error::Locked(format!(
                         "another synthesize-sync run is writing to this Synthesize integration \
-                         (its lock is in {}); wait for it to end, then run again",
-                        dir.join("locks").display()
-                    ))
-                })?,
-            ),
+                         ({holder}); wait for it to end, then run again"
+                    )));
+                }
+            },
             _ => None,
         };
         let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
@@ -148,6 +149,7 @@ impl Session {
         let mut recorder = None;
         let mut baseline = None;
         if let Some(ledger) = ledger {
+            check_binding(&ledger, &integration, kind, &organization.name, w)?;
             if lock.is_some() {
                 ledger.mark_interrupted(&integration)?;
             }
@@ -253,6 +255,48 @@ impl Session {
             );
         }
         result
+    }
+}
+
+/// One source per integration: the ledger remembers which source writes to each, and
+/// another source against it is refused (exit 2) unless `--rebind` says it is deliberate.
+/// A first real run binds it; a dry run only warns.
+fn check_binding(
+    ledger: &Ledger,
+    integration: &str,
+    kind: SourceKind,
+    organization: &str,
+    w: WriteFlags,
+) -> Result<()> {
+    match ledger.binding(integration)? {
+        Some(b) if b.source != kind.name() && !w.rebind => {
+            let why = format!(
+                "these Gradient tokens' integration ({}) has been written by {} since {}, and \
+                 these settings say {kind}: most likely the settings file of another source, or \
+                 another integration's tokens (each source needs its own integration in \
+                 Synthesize); if you really mean to move it to {kind}, run again with --rebind",
+                crate::text::escape(b.organization_name.as_deref().unwrap_or(organization)),
+                b.source,
+                crate::text::utc(b.since)
+            );
+            if w.dry_run {
+                tracing::warn!("a real run would be refused (exit 2): {why}");
+                Ok(())
+            } else {
+                Err(Error::setting("SYNC_SOURCE", why))
+            }
+        }
+        Some(b) if b.source == kind.name() => Ok(()),
+        previous if !w.dry_run => {
+            if let Some(b) = previous {
+                tracing::warn!(
+                    "--rebind: this integration moves from {} to {kind}",
+                    b.source
+                );
+            }
+            ledger.bind(integration, kind.name(), organization)
+        }
+        _ => Ok(()),
     }
 }
 
