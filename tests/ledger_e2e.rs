@@ -473,7 +473,11 @@ async fn another_source_against_a_bound_integration_is_refused_unless_rebound() 
     // The flag contradicts the settings.
     let o = run(w.cmd(&["--source", "connectwise-shared-devices", "run"])).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("contradicts SYNC_SOURCE"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("contradicts SYNC_SOURCE"),
+        "{}",
+        stderr(&o)
+    );
 
     // Settings of another source with this integration's tokens.
     let mut cmd = w.cmd(&["run"]);
@@ -488,14 +492,22 @@ async fn another_source_against_a_bound_integration_is_refused_unless_rebound() 
         "{err}"
     );
     assert_eq!(w.stored(), before, "nothing written");
-    assert_eq!(w.gradient.partner().skus.len(), services, "no service created");
+    assert_eq!(
+        w.gradient.partner().skus.len(),
+        services,
+        "no service created"
+    );
 
     // A dry run only warns.
     let mut cmd = w.cmd(&["run", "--dry-run"]);
     cmd.env("SYNC_SOURCE", "connectwise-shared-devices");
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("would be refused (exit 2)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("would be refused (exit 2)"),
+        "{}",
+        stderr(&o)
+    );
 
     // --rebind moves it deliberately; from then on the old source is the other one.
     let mut cmd = w.cmd(&["run", "--rebind"]);

@@ -759,15 +759,19 @@ mod tests {
         let r = l.begin(&new_run("sync-usage", false)).unwrap();
         assert_eq!(l.run(r).unwrap().unwrap().status, Status::Running);
         assert!(!IntegrationLock::is_held(&dir, "abc"));
-        let lock = IntegrationLock::try_exclusive(&dir, "abc")
-            .unwrap()
-            .unwrap();
+        let LockState::Taken(lock) = IntegrationLock::try_exclusive(&dir, "abc").unwrap() else {
+            panic!("the lock is free")
+        };
         assert!(IntegrationLock::is_held(&dir, "abc"));
-        assert!(
-            IntegrationLock::try_exclusive(&dir, "abc")
-                .unwrap()
-                .is_none()
-        );
+        match IntegrationLock::try_exclusive(&dir, "abc").unwrap() {
+            LockState::HeldBy(who) => {
+                assert!(
+                    who.contains(&format!("process {}", std::process::id())),
+                    "{who}"
+                )
+            }
+            LockState::Taken(_) => panic!("the lock is held"),
+        }
         l.mark_interrupted("abc").unwrap();
         assert_eq!(l.run(r).unwrap().unwrap().status, Status::Interrupted);
         drop(lock);
