@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use crate::error::{Error, Result};
 use crate::gradient::{self, CountOutcome, NewService, Synthesize};
 use crate::names::normalize;
-use crate::plan::{Plan, PlannedCount, ServiceAction};
+use crate::plan::{Blocked, Plan, PlannedCount, ServiceAction};
 use crate::progress::Progress;
 
 /// How to apply.
@@ -28,6 +28,8 @@ pub enum ServiceOutcome {
     Exists,
     Created,
     Planned,
+    /// Missing, and this verb does not create services.
+    Missing,
 }
 
 /// What became of one count.
@@ -41,6 +43,8 @@ pub enum CountOutcomeKind {
     NotAttempted,
     /// A dry run.
     Planned,
+    /// Not written: the plan says it cannot be (its account or service is missing).
+    Blocked(Blocked),
 }
 
 /// Something apply did, reported as it happens (the run ledger records each at once).
@@ -101,6 +105,7 @@ pub async fn apply(
                 ids.insert(step.name.clone(), id.clone());
                 ServiceOutcome::Exists
             }
+            ServiceAction::Missing => ServiceOutcome::Missing,
             ServiceAction::Create { .. } if opts.dry_run => ServiceOutcome::Planned,
             ServiceAction::Create { description } => {
                 synthesize
@@ -134,8 +139,12 @@ pub async fn apply(
         plan.counts
             .iter()
             .map(|c| {
-                observer(Event::Count(c, &CountOutcomeKind::Planned));
-                (c.clone(), CountOutcomeKind::Planned)
+                let outcome = match c.blocked {
+                    Some(b) => CountOutcomeKind::Blocked(b),
+                    None => CountOutcomeKind::Planned,
+                };
+                observer(Event::Count(c, &outcome));
+                (c.clone(), outcome)
             })
             .collect()
     } else {
@@ -161,7 +170,9 @@ async fn write_counts(
             let bar = &bar;
             let halted = &halted;
             async move {
-                let outcome = if halted.load(Ordering::SeqCst) {
+                let outcome = if let Some(b) = p.blocked {
+                    CountOutcomeKind::Blocked(b)
+                } else if halted.load(Ordering::SeqCst) {
                     CountOutcomeKind::NotAttempted
                 } else if let Some(sku) = ids.get(&p.service) {
                     match synthesize.set_count(sku, &p.account_id, p.count).await {
@@ -200,7 +211,11 @@ async fn write_counts(
         rows.push((i, outcome));
     }
     drop(results);
-    bar.finish();
+    let stored = rows
+        .iter()
+        .filter(|(_, o)| *o == CountOutcomeKind::Set)
+        .count();
+    bar.finish(stored as u64);
     rows.sort_by_key(|(i, _)| *i);
     rows.into_iter()
         .map(|(i, outcome)| (counts[i].clone(), outcome))

@@ -52,7 +52,10 @@ pub enum Error {
     Api { side: Side, message: String },
 
     /// Some count writes failed; the others were attempted (exit 1). The report lists them.
-    #[error("{failed} of {total} count writes failed (listed above); re-running is safe")]
+    #[error(
+        "{failed} of {total} pairs were not written (listed above); fix what they say, then run \
+         again (re-running is safe)"
+    )]
     WritesFailed { failed: usize, total: usize },
 
     /// Gradient answered 403 to a count write: it flagged this integration's API usage
@@ -68,6 +71,14 @@ pub enum Error {
     /// The all-zero guard refused the run (exit 4).
     #[error("refused: {0}")]
     Guard(String),
+
+    /// The run was done, but the run ledger could not record all of it (exit 1). The report
+    /// was printed.
+    #[error(
+        "the run ledger could not record all of this run (see the log above); the counts in the \
+         report were written; check SYNC_STATE_DIR (disk space, another program holding the ledger)"
+    )]
+    RecordIncomplete,
 
     /// The drop guard refused the run (exit 5).
     #[error("refused: {0}")]
@@ -118,6 +129,7 @@ impl Error {
             | Error::Flagged { .. }
             | Error::WritesFailed { .. }
             | Error::WritesHalted { .. }
+            | Error::RecordIncomplete
             | Error::Local(_) => 1,
         }
     }

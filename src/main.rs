@@ -70,7 +70,7 @@ fn main() -> ExitCode {
     );
     match runtime.block_on(dispatch(cli, &env, &out, &progress)) {
         Ok(Done::Done) => ExitCode::SUCCESS,
-        Ok(Done::ChangesPending) => ExitCode::from(8),
+        Ok(Done::Exit(code)) => ExitCode::from(code),
         Err(e) => fail(&out, &e),
     }
 }
@@ -85,10 +85,10 @@ fn needs_no_settings(verb: &Verb) -> bool {
 }
 
 /// What ended a run that did not fail: done (0), or, for `--dry-run --detailed-exitcode`,
-/// changes pending (8).
+/// changes pending (8) or the exit code of the guard a real run would be refused by (4, 5).
 enum Done {
     Done,
-    ChangesPending,
+    Exit(u8),
 }
 
 /// Runs the verb and prints its report.
@@ -115,13 +115,13 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
             let report = verbs::sync_usage(env, source, u.into(), progress).await?;
             out.emit(&report);
             verbs::fail_on_failed_writes(&report)?;
-            return Ok(pending(u.detailed_exitcode, report.changes));
+            return Ok(pending(u.detailed_exitcode, &report));
         }
         Verb::Run(u) => {
             let report = verbs::run(env, source, u.into(), progress).await?;
             out.emit(&report);
             verbs::fail_on_failed_writes(&report.usage)?;
-            return Ok(pending(u.detailed_exitcode, report.usage.changes));
+            return Ok(pending(u.detailed_exitcode, &report.usage));
         }
         Verb::History(h) => {
             let query = match h.action {
@@ -152,12 +152,17 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
     Ok(Done::Done)
 }
 
-/// `--detailed-exitcode` (a dry run only, clap sees to that): 8 when something would change.
-fn pending(detailed: bool, changes: usize) -> Done {
-    if detailed && changes > 0 {
-        Done::ChangesPending
-    } else {
-        Done::Done
+/// `--detailed-exitcode` (a dry run only, clap sees to that): the code of the guard a real
+/// run would be refused by, else 8 when something would change.
+fn pending(detailed: bool, report: &synthesize_sync::report::verbs::UsageReport) -> Done {
+    if !detailed {
+        return Done::Done;
+    }
+    match &report.refused {
+        Some(r) if r.guard == "drop" => Done::Exit(5),
+        Some(_) => Done::Exit(4),
+        None if report.changes > 0 => Done::Exit(8),
+        None => Done::Done,
     }
 }
 
@@ -203,7 +208,10 @@ fn fail(out: &Output, e: &Error) -> ExitCode {
         let _ = writeln!(std::io::stderr().lock(), "error: {message}");
     }
     // Failed writes are listed in the report already printed on stdout.
-    if !matches!(e, Error::WritesFailed { .. } | Error::WritesHalted { .. }) {
+    if !matches!(
+        e,
+        Error::WritesFailed { .. } | Error::WritesHalted { .. } | Error::RecordIncomplete
+    ) {
         let refused = e
             .refusal()
             .map(|(guard, why)| (guard, text::escape(&redact::scrub(why)).into_owned()));

@@ -111,11 +111,12 @@ impl WriteProgress {
         self.bar.inc(1);
     }
 
-    pub fn finish(self) {
-        let done = self.bar.position();
+    /// `stored`: the counts Gradient confirmed, of the pairs handled.
+    pub fn finish(self, stored: u64) {
+        let handled = self.bar.position();
         self.bar.finish_and_clear();
         tracing::info!(
-            "wrote {done} counts ({:.1} s)",
+            "Gradient stored {stored} of {handled} counts ({:.1} s)",
             self.started.elapsed().as_secs_f64()
         );
     }

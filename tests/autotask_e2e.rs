@@ -755,9 +755,10 @@ async fn dry_run_reads_everything_and_writes_nothing() {
             .collect::<Counts>(),
         expected
     );
-    assert!(rows.values().all(|(_, r)| r == "planned"));
+    // No account exists yet: the dry run predicts what a real sync-usage would do.
+    assert!(rows.values().all(|(_, r)| r == "missing-account"));
     assert_eq!(
-        v["summary"]["planned"].as_u64().unwrap() as usize,
+        v["summary"]["missing_account"].as_u64().unwrap() as usize,
         expected.len()
     );
     w.ok(&g, &["sync-accounts", "--dry-run"]).await;

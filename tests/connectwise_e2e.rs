@@ -554,8 +554,9 @@ async fn dry_run_writes_nothing_and_json_has_the_contract_shape() {
     let expected = expected_counts(&tenant, DEVICES, &BTreeSet::new());
     let got = common::report_rows(&report);
     assert_eq!(got.len(), expected.len());
+    // No account exists yet: the dry run predicts the real run (issue 12 §3).
     for (k, n) in &expected {
-        assert_eq!(got[k], (*n, "planned".to_string()), "{k:?}");
+        assert_eq!(got[k], (*n, "missing-account".to_string()), "{k:?}");
     }
     for row in report["counts"].as_array().unwrap() {
         for key in ["account_id", "account_name", "service", "count", "result"] {
@@ -566,7 +567,7 @@ async fn dry_run_writes_nothing_and_json_has_the_contract_shape() {
     for key in ["set", "unmapped", "failed", "planned"] {
         assert!(report["summary"][key].is_u64(), "summary.{key}");
     }
-    assert_eq!(report["summary"]["planned"], expected.len() as u64);
+    assert_eq!(report["summary"]["missing_account"], expected.len() as u64);
     assert!(report["requests"]["psa"].as_u64().unwrap() >= 3);
     assert!(report["requests"]["gradient"].is_u64());
 }

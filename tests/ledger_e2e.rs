@@ -517,3 +517,108 @@ async fn another_source_against_a_bound_integration_is_refused_unless_rebound() 
     let o = run(w.cmd(&["sync-usage"])).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// Regression: sync-usage before sync-accounts reported "unmapped" for accounts that did not
+/// exist, so the user waited for a mapping that could not happen; a dry run planned counts a
+/// real run then refused, and a guard refusal was only a log line.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_setup_order_is_said_per_pair_and_a_dry_run_predicts_the_real_one() {
+    let w = World::start().await;
+    // Services exist, accounts do not yet.
+    w.ok(&["sync-services"]).await;
+    w.gradient.map_everything();
+    let dry = w.json(&["sync-usage", "--dry-run"]).await;
+    let results: std::collections::BTreeSet<&str> = dry["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["missing-account"].into());
+    let o = run(w.cmd(&["--output", "json", "sync-usage"])).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let real: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        real["counts"],
+        dry["counts"]
+            .clone()
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| {
+                        let mut r = r.clone();
+                        r.as_object_mut().unwrap().remove("previous");
+                        r
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+            .into_iter()
+            .collect::<Value>()
+    );
+    let first = &real["counts"][0];
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("run sync-accounts"),
+        "{first}"
+    );
+    assert_eq!(
+        w.stored(),
+        0,
+        "nothing written for accounts that do not exist"
+    );
+
+    // A guard refusal is in the dry run's document too.
+    w.ok(&["sync-accounts"]).await;
+    w.gradient.map_everything();
+    w.cw.update_tenant(|t| t.contacts.iter_mut().for_each(|c| c.inactive_flag = true));
+    let dry = w.json(&["sync-usage", "--dry-run"]).await;
+    assert_eq!(dry["refused"]["guard"], "all_zero", "{}", dry["refused"]);
+}
+
+/// Regressions: spelling a service in another case or spacing, or running once without it,
+/// reset its baseline and let any drop through; a refused run recorded no pairs; a dry run
+/// that a real run would refuse exited 8 instead of the guard's code.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_drop_guard_cannot_be_sidestepped_by_renaming_or_leaving_out_a_service() {
+    let w = World::start().await;
+    w.ready().await;
+    w.ok(&["sync-usage"]).await;
+    // A run that counts another type only…
+    let mut cmd = w.cmd(&["run"]);
+    cmd.env("CONNECTWISE_CONTACT_TYPES", "VIP");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    w.remove_half_the_billed_users();
+    // …then Billed User back, spelt differently: still compared with its last counts.
+    for types in ["Billed User", "billed  USER"] {
+        let mut cmd = w.cmd(&["--output", "json", "sync-usage"]);
+        cmd.env("CONNECTWISE_CONTACT_TYPES", types);
+        let o = run(cmd).await;
+        assert_eq!(o.status.code(), Some(5), "{types}: {}", stderr(&o));
+        let mut cmd = w.cmd(&["sync-usage", "--dry-run", "--detailed-exitcode"]);
+        cmd.env("CONNECTWISE_CONTACT_TYPES", types);
+        let o = run(cmd).await;
+        assert_eq!(
+            o.status.code(),
+            Some(5),
+            "the guard's code, not 8: {}",
+            stderr(&o)
+        );
+    }
+    // The refused run says what it would have written.
+    let history = w.json(&["history"]).await;
+    let refused = history["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "refused")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let shown = w.json(&["history", "show", &refused]).await;
+    assert!(!shown["pairs"].as_array().unwrap().is_empty(), "{shown}");
+}

@@ -32,9 +32,12 @@ fn platform_dir(var: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|h| Path::new(&h).join(".local/share")))
 }
 
-/// Creates `dir` (and its parents) when missing; on Unix the directory itself is made
-/// readable by its owner only.
+/// Creates `dir` (and its parents) when missing; on Unix a directory it creates is made
+/// readable by its owner only (an existing one is left as it is: it may be `$HOME`).
 pub fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::Local(format!(
             "cannot create the state directory {} ({e}); set SYNC_STATE_DIR to a directory you can write",

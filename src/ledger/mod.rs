@@ -155,7 +155,7 @@ pub struct Run {
 pub struct Baseline {
     pub run_id: i64,
     pub ended_at: i64,
-    /// (account id, service) → count.
+    /// (account id, service name normalised: `names::normalize`) → count.
     pub counts: BTreeMap<(String, String), u64>,
 }
 
@@ -235,7 +235,8 @@ impl Ledger {
         }
         let _ = existed;
         let fail = |e: rusqlite::Error| corrupt(path, &e).unwrap_or_else(|| unusable(path, e));
-        conn.busy_timeout(std::time::Duration::from_secs(10))
+        // Another program holding the ledger must not hold up the writes to Synthesize long.
+        conn.busy_timeout(std::time::Duration::from_secs(2))
             .map_err(fail)?;
         // WAL: each result is committed as it arrives without an fsync per row; a crash
         // loses at most the last transactions, never the database.
@@ -338,6 +339,19 @@ impl Ledger {
             .map_err(|e| self.db_err(e))
     }
 
+    /// Records a run's whole plan at once, each pair `planned`: a run refused by a guard still
+    /// says what it would have written. The results replace them as they arrive.
+    pub fn record_plan(&self, run: i64, pairs: &[Pair]) -> Result<()> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.db_err(e))?;
+        for p in pairs {
+            self.record_pair(run, p)?;
+        }
+        tx.commit().map_err(|e| self.db_err(e))
+    }
+
     /// Records an account or service the run created or renamed.
     pub fn record_change(&self, run: i64, c: &Change) -> Result<()> {
         self.conn
@@ -370,16 +384,26 @@ impl Ledger {
             .map_err(|e| self.db_err(e))
     }
 
-    /// Marks the integration's runs still `running` as `interrupted`: called by a run that
-    /// holds the integration's lock, so no other process is writing them.
+    /// Marks the integration's runs still `running` whose process is gone (no one holds
+    /// their run lock) as `interrupted`.
     pub fn mark_interrupted(&self, integration: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE runs SET status = 'interrupted' WHERE integration = ?1 AND status = 'running'",
-                params![integration],
-            )
-            .map(|_| ())
-            .map_err(|e| self.db_err(e))
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let running = self.query_runs(
+            "WHERE integration = ?1 AND status = 'running'",
+            params![integration],
+        )?;
+        for run in running {
+            if !RunLock::is_alive(dir, run.id) {
+                self.conn
+                    .execute(
+                        "UPDATE runs SET status = 'interrupted' WHERE id = ?1",
+                        params![run.id],
+                    )
+                    .map_err(|e| self.db_err(e))?;
+                RunLock::forget(dir, run.id);
+            }
+        }
+        Ok(())
     }
 
     /// The source that writes to an integration, since when, and the organization then.
@@ -417,20 +441,57 @@ impl Ledger {
 
     /// The last successful real `sync-usage` or `run` of this source and integration.
     pub fn baseline(&self, source: &str, integration: &str) -> Result<Option<Baseline>> {
-        let Some(run) = self.successful(source, integration, 1)?.into_iter().next() else {
+        // How far back a service's last counts are looked for.
+        const RUNS: usize = 100;
+        let runs = self.successful(source, integration, RUNS)?;
+        let Some(last) = runs.first() else {
             return Ok(None);
         };
+        // Each service from the last successful run that wrote it, its name compared as
+        // Synthesize compares it (ignoring case and spaces): a run that left a service out,
+        // or spelt it differently, does not reset its baseline.
         let mut counts = BTreeMap::new();
-        for p in self.pairs(run.id)? {
-            if p.result == "set" || p.result == "unmapped" {
-                counts.insert((p.account_id, p.service), p.count);
+        let mut services_seen: std::collections::BTreeSet<String> = Default::default();
+        for run in &runs {
+            let mut here: std::collections::BTreeSet<String> = Default::default();
+            for p in self.pairs(run.id)? {
+                let service = crate::names::normalize(&p.service);
+                if services_seen.contains(&service) {
+                    continue;
+                }
+                if p.result == "set" || p.result == "unmapped" {
+                    counts.insert((p.account_id, service.clone()), p.count);
+                }
+                here.insert(service);
             }
+            services_seen.extend(here);
         }
         Ok(Some(Baseline {
-            run_id: run.id,
-            ended_at: run.ended_at.unwrap_or(run.started_at),
+            run_id: last.id,
+            ended_at: last.ended_at.unwrap_or(last.started_at),
             counts,
         }))
+    }
+
+    /// When a source last ran successfully for an organization with other tokens (another
+    /// integration fingerprint): the tokens were regenerated, most likely.
+    pub fn other_tokens(
+        &self,
+        source: &str,
+        integration: &str,
+        organization_id: &str,
+    ) -> Result<Option<i64>> {
+        if organization_id.is_empty() {
+            return Ok(None);
+        }
+        self.conn
+            .query_row(
+                "SELECT max(started_at) FROM runs WHERE source = ?1 AND integration != ?2
+                   AND organization_id = ?3 AND status = 'succeeded' AND dry_run = 0",
+                params![source, integration, organization_id],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map_err(|e| self.db_err(e))
     }
 
     /// The last `n` successful real `sync-usage` or `run` runs of a source and integration,
@@ -644,10 +705,38 @@ impl IntegrationLock {
         }
     }
 
-    /// Whether a process holds the integration's lock now (to tell a running run from one
-    /// that was interrupted).
-    pub fn is_held(dir: &Path, integration: &str) -> bool {
-        let Ok(file) = Self::file(dir, integration) else {
+    fn file(dir: &Path, integration: &str) -> Result<File> {
+        open_private(&dir.join("locks").join(format!("{integration}.lock")))
+    }
+}
+
+/// A run's own lock, held by its process for its whole life (dry runs too): a run still
+/// `running` in the ledger whose lock nobody holds was interrupted.
+pub struct RunLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl RunLock {
+    fn path(dir: &Path, run: i64) -> PathBuf {
+        dir.join("locks").join(format!("run-{run}.lock"))
+    }
+
+    /// Takes run `run`'s lock.
+    pub fn take(dir: &Path, run: i64) -> Result<RunLock> {
+        let path = Self::path(dir, run);
+        let file = open_private(&path)?;
+        file.try_lock().map_err(|e| unusable(&path, e))?;
+        Ok(RunLock { file, path })
+    }
+
+    /// Whether run `run`'s process is still there.
+    pub fn is_alive(dir: &Path, run: i64) -> bool {
+        let path = Self::path(dir, run);
+        if !path.exists() {
+            return false;
+        }
+        let Ok(file) = open_private(&path) else {
             return false;
         };
         match file.try_lock_shared() {
@@ -659,18 +748,32 @@ impl IntegrationLock {
         }
     }
 
-    fn file(dir: &Path, integration: &str) -> Result<File> {
-        let locks = dir.join("locks");
-        location::create_private_dir(&locks)?;
-        let path = locks.join(format!("{integration}.lock"));
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| unusable(&path, e))
+    /// Removes the lock file of a run found interrupted.
+    fn forget(dir: &Path, run: i64) {
+        let _ = std::fs::remove_file(Self::path(dir, run));
     }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Opens (creating) a lock file readable by the user only.
+fn open_private(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        location::create_private_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map_err(|e| unusable(path, e))
 }
 
 impl Drop for IntegrationLock {
@@ -746,23 +849,46 @@ mod tests {
         let b = l.baseline("connectwise-contacts", "abc").unwrap().unwrap();
         assert_eq!(b.run_id, r1, "dry and failed runs are not baselines");
         assert_eq!(b.counts.len(), 2);
-        assert_eq!(b.counts[&("250".into(), "Billed User".into())], 3);
+        assert_eq!(b.counts[&("250".into(), "billed user".into())], 3);
         assert_eq!(l.runs(None, 10).unwrap().len(), 3);
         assert_eq!(l.pairs(r1).unwrap()[0].account_id, "250");
         assert_eq!(l.baseline("connectwise-contacts", "other").unwrap(), None);
+    }
+
+    /// Regression: a run that left a service out, or spelt it in another case, reset its
+    /// baseline, and the drop guard then let any drop through.
+    #[test]
+    fn each_service_keeps_its_baseline_from_the_last_run_that_wrote_it() {
+        let dir = temp_dir("per-service");
+        let l = Ledger::open(&dir).unwrap();
+        let r1 = l.begin(&new_run("run", false)).unwrap();
+        l.record_pair(r1, &pair("1", "Managed Workstations", 32, "set"))
+            .unwrap();
+        l.record_pair(r1, &pair("1", "Managed Servers", 4, "set"))
+            .unwrap();
+        l.finish(r1, &finish(Status::Succeeded)).unwrap();
+        let r2 = l.begin(&new_run("run", false)).unwrap();
+        l.record_pair(r2, &pair("1", "Managed Servers", 5, "set"))
+            .unwrap();
+        l.finish(r2, &finish(Status::Succeeded)).unwrap();
+        let b = l.baseline("connectwise-contacts", "abc").unwrap().unwrap();
+        assert_eq!(b.run_id, r2);
+        assert_eq!(b.counts[&("1".into(), "managed workstations".into())], 32);
+        assert_eq!(b.counts[&("1".into(), "managed servers".into())], 5);
     }
 
     #[test]
     fn a_run_without_an_outcome_is_interrupted_once_a_later_run_holds_the_lock() {
         let dir = temp_dir("interrupted");
         let l = Ledger::open(&dir).unwrap();
+        let live = l.begin(&new_run("sync-usage", true)).unwrap();
+        let live_lock = RunLock::take(&dir, live).unwrap();
         let r = l.begin(&new_run("sync-usage", false)).unwrap();
         assert_eq!(l.run(r).unwrap().unwrap().status, Status::Running);
-        assert!(!IntegrationLock::is_held(&dir, "abc"));
+        assert!(RunLock::is_alive(&dir, live) && !RunLock::is_alive(&dir, r));
         let LockState::Taken(lock) = IntegrationLock::try_exclusive(&dir, "abc").unwrap() else {
             panic!("the lock is free")
         };
-        assert!(IntegrationLock::is_held(&dir, "abc"));
         match IntegrationLock::try_exclusive(&dir, "abc").unwrap() {
             LockState::HeldBy(who) => {
                 assert!(
@@ -774,8 +900,14 @@ mod tests {
         }
         l.mark_interrupted("abc").unwrap();
         assert_eq!(l.run(r).unwrap().unwrap().status, Status::Interrupted);
+        assert_eq!(
+            l.run(live).unwrap().unwrap().status,
+            Status::Running,
+            "a run whose process is alive (a dry run here) is left alone"
+        );
         drop(lock);
-        assert!(!IntegrationLock::is_held(&dir, "abc"));
+        drop(live_lock);
+        assert!(!RunLock::is_alive(&dir, live));
     }
 
     #[test]

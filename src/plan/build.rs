@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 
 use super::model::{
-    Account, AccountPlan, Inputs, MissingService, Note, Plan, PlannedCount, Reason, Rename,
-    ServiceAction, ServiceStep, Sku,
+    Account, AccountPlan, Blocked, Inputs, Note, Plan, PlannedCount, Reason, Rename, ServiceAction,
+    ServiceStep, Sku,
 };
 use crate::names::normalize;
 use crate::sources::Tally;
 
 /// Builds the plan of `inputs.scope` from what was read.
-pub fn build(inputs: Inputs<'_>) -> Result<Plan, MissingService> {
+pub fn build(inputs: Inputs<'_>) -> Plan {
     let mut plan = Plan::default();
     if inputs.scope.accounts {
         plan.accounts = plan_accounts(inputs.tally, inputs.existing);
@@ -22,14 +22,10 @@ pub fn build(inputs: Inputs<'_>) -> Result<Plan, MissingService> {
             .filter(|s| normalize(&s.name) == normalize(&def.name))
             .collect();
         let action = match matching.as_slice() {
-            [] => {
-                if inputs.scope.counts && !inputs.scope.services && !inputs.allow_missing_services {
-                    return Err(MissingService(def.name.clone()));
-                }
-                ServiceAction::Create {
-                    description: def.description.clone(),
-                }
-            }
+            [] if !inputs.scope.services => ServiceAction::Missing,
+            [] => ServiceAction::Create {
+                description: def.description.clone(),
+            },
             [one, rest @ ..] => {
                 if !rest.is_empty() && inputs.scope.counts {
                     plan.notes.push(Note::Warn(format!(
@@ -59,8 +55,24 @@ pub fn build(inputs: Inputs<'_>) -> Result<Plan, MissingService> {
         }
         let names: Vec<String> = inputs.services.iter().map(|s| s.name.clone()).collect();
         plan.counts = plan_usage(inputs.tally, &names, &accounts);
+        // What cannot be written as things stand: said per pair, in a dry run too.
+        let existing: std::collections::BTreeSet<&str> =
+            inputs.existing.iter().map(|a| a.id.as_str()).collect();
+        let missing: std::collections::BTreeSet<&str> = plan
+            .services
+            .iter()
+            .filter(|s| s.action == ServiceAction::Missing)
+            .map(|s| s.name.as_str())
+            .collect();
+        for c in &mut plan.counts {
+            if !inputs.scope.accounts && !existing.contains(c.account_id.as_str()) {
+                c.blocked = Some(Blocked::MissingAccount);
+            } else if missing.contains(c.service.as_str()) {
+                c.blocked = Some(Blocked::MissingService);
+            }
+        }
     }
-    Ok(plan)
+    plan
 }
 
 /// Accounts in Synthesize with no counted item are set to 0: normal for a customer whose
@@ -183,6 +195,7 @@ pub fn plan_usage(tally: &Tally, services: &[String], existing: &[Account]) -> V
                 } else {
                     Reason::NothingCounted
                 },
+                blocked: None,
             });
         }
     }

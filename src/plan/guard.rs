@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::model::Plan;
+use crate::names::normalize;
 
 /// Why a plan may not be applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +46,14 @@ impl Default for Allowances {
     }
 }
 
-/// What the last successful run wrote: (account id, service) → count.
+/// What the last successful runs wrote: (account id, service name normalised with
+/// `names::normalize`) → count.
 pub type Previous = BTreeMap<(String, String), u64>;
+
+/// The key of a pair in [`Previous`].
+pub fn key(account_id: &str, service: &str) -> (String, String) {
+    (account_id.to_string(), normalize(service))
+}
 
 /// Checks every guard; `previous` is `None` on a first run, which the drop guard never
 /// refuses.
@@ -92,11 +99,12 @@ pub fn totals(plan: &Plan, previous: Option<&Previous>) -> Vec<Totals> {
     order
         .iter()
         .map(|service| {
+            let wanted = normalize(service);
             let before = previous.and_then(|p| {
                 let mut seen = false;
                 let sum = p
                     .iter()
-                    .filter(|((_, s), _)| s == service)
+                    .filter(|((_, s), _)| *s == wanted)
                     .inspect(|_| seen = true)
                     .map(|(_, n)| *n)
                     .sum::<u64>();
@@ -127,25 +135,29 @@ fn check_drop(plan: &Plan, previous: &Previous, allow: Allowances) -> Result<(),
             }
         }
     }
+    let mut zeroed_accounts: std::collections::BTreeSet<&str> = Default::default();
     let zeroed: Vec<String> = plan
         .counts
         .iter()
         .filter(|c| c.count == 0)
         .filter_map(|c| {
-            let before = previous.get(&(c.account_id.clone(), c.service.clone()))?;
-            (*before > 0).then(|| format!("{} / {} {before} → 0", c.account_name, c.service))
+            let before = previous.get(&key(&c.account_id, &c.service))?;
+            (*before > 0).then(|| {
+                zeroed_accounts.insert(&c.account_id);
+                format!("{} / {} {before} → 0", c.account_name, c.service)
+            })
         })
         .collect();
-    if drops.is_empty() && zeroed.len() <= allow.max_zeroed {
+    if drops.is_empty() && zeroed_accounts.len() <= allow.max_zeroed {
         return Ok(());
     }
     drops.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut parts: Vec<String> = drops.into_iter().take(5).map(|(_, d)| d).collect();
-    if zeroed.len() > allow.max_zeroed {
+    if zeroed_accounts.len() > allow.max_zeroed {
         let examples: Vec<&str> = zeroed.iter().take(3).map(String::as_str).collect();
         parts.push(format!(
             "{} accounts would go from a positive count to 0 (e.g. {})",
-            zeroed.len(),
+            zeroed_accounts.len(),
             examples.join("; ")
         ));
     }
@@ -176,6 +188,7 @@ mod tests {
                     service: service.into(),
                     count,
                     reason: Reason::Counted,
+                    blocked: None,
                 })
                 .collect(),
             ..Plan::default()
@@ -183,10 +196,7 @@ mod tests {
     }
 
     fn previous(counts: &[(&str, &str, u64)]) -> Previous {
-        counts
-            .iter()
-            .map(|&(a, s, n)| ((a.to_string(), s.to_string()), n))
-            .collect()
+        counts.iter().map(|&(a, s, n)| (key(a, s), n)).collect()
     }
 
     #[test]
@@ -237,11 +247,11 @@ mod tests {
         let mut before = Previous::new();
         let mut counts = Vec::new();
         for a in &accounts {
-            before.insert((a.clone(), "S".into()), 1);
+            before.insert(key(a, "S"), 1);
             counts.push((a.as_str(), "S", 0u64));
         }
         // Keep the total up with one big account so only the zeroed rule fires.
-        before.insert(("big".into(), "S".into()), 100);
+        before.insert(key("big", "S"), 100);
         counts.push(("big", "S", 107));
         let e = check(&plan(&counts), Some(&before), Allowances::default()).unwrap_err();
         assert!(

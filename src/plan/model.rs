@@ -68,9 +68,6 @@ pub struct Inputs<'a> {
     /// The services the source counts, in their configured order.
     pub services: &'a [ServiceDef],
     pub scope: Scope,
-    /// Plan counts for services that do not exist yet even when the scope does not create
-    /// them: a `sync-usage --dry-run` before `sync-services` shows what it would write.
-    pub allow_missing_services: bool,
 }
 
 /// What to do about one of the source's services.
@@ -81,6 +78,9 @@ pub enum ServiceAction {
     Exists { id: String },
     /// It is missing: create it.
     Create { description: String },
+    /// It is missing and this verb does not create services (`sync-usage` before
+    /// `sync-services`): its counts are blocked.
+    Missing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,10 +119,15 @@ pub struct Plan {
     pub notes: Vec<Note>,
 }
 
-/// A count the plan needs to write to a service that does not exist and that it does not
-/// create (`sync-usage` before `sync-services`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingService(pub String);
+/// Why a planned count cannot be written (a dry run says so too: it predicts the real run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Blocked {
+    /// The account does not exist in Synthesize and this verb does not create accounts.
+    MissingAccount,
+    /// The service does not exist in Synthesize and this verb does not create services.
+    MissingService,
+}
 
 /// An account rename.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -149,4 +154,7 @@ pub struct PlannedCount {
     pub service: String,
     pub count: u64,
     pub reason: Reason,
+    /// Set when the count cannot be written as things stand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Blocked>,
 }

@@ -180,6 +180,7 @@ impl Render for RunDetail {
                     esc(before),
                     esc(&c.name)
                 )),
+                None if c.id.is_empty() => s.push_str(&format!("  {}: {}\n", c.kind, esc(&c.name))),
                 None => s.push_str(&format!("  {}: {} {}\n", c.kind, esc(&c.id), esc(&c.name))),
             }
         }

@@ -149,6 +149,9 @@ pub enum ResultKind {
     Set,
     /// 404 "No account map found": the partner has not mapped the account or service.
     Unmapped,
+    /// The account does not exist in Synthesize: not written (run sync-accounts).
+    #[serde(rename = "missing-account")]
+    MissingAccount,
     Failed,
     /// A dry run.
     Planned,
@@ -163,6 +166,9 @@ pub struct UsageSummary {
     /// Of the failed: pairs never sent because Gradient answered 403 to an earlier one.
     #[serde(skip_serializing_if = "is_zero")]
     pub not_attempted: usize,
+    /// Pairs not written because their account does not exist in Synthesize.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub missing_account: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -183,8 +189,21 @@ pub struct UsageReport {
     /// Pairs new or different from the last successful run, or no longer planned
     /// (`--detailed-exitcode` exits 8 when there are any).
     pub changes: usize,
+    /// In a dry run: the guard a real run would be refused by, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refused>,
+    /// The run ledger could not record all of this run (the run ends with exit 1).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub record_incomplete: bool,
     pub read: ReadSummary,
     pub requests: Requests,
+}
+
+/// A guard's refusal, as a dry run reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refused {
+    pub guard: &'static str,
+    pub why: String,
 }
 
 /// A service's total count.
@@ -210,8 +229,9 @@ fn change(previous: Option<u64>, count: u64) -> String {
 }
 
 impl UsageReport {
+    /// Pairs that were to be written and were not: failed, or their account is missing.
     pub fn failed(&self) -> usize {
-        self.summary.failed
+        self.summary.failed + self.summary.missing_account
     }
 }
 
@@ -328,6 +348,7 @@ impl ResultKind {
         match self {
             ResultKind::Set => "set",
             ResultKind::Unmapped => "unmapped",
+            ResultKind::MissingAccount => "missing-account",
             ResultKind::Failed => "failed",
             ResultKind::Planned => "planned",
         }
@@ -371,6 +392,8 @@ pub enum ServiceResultKind {
     Created,
     /// A dry run: it would be created.
     Planned,
+    /// Missing, and this verb does not create it.
+    Missing,
 }
 
 #[derive(Debug, Serialize)]
@@ -391,6 +414,7 @@ impl Render for ServicesReport {
                 ServiceResultKind::Created => "created",
                 ServiceResultKind::Planned => "would be created (dry run)",
                 ServiceResultKind::Exists => "already exists",
+                ServiceResultKind::Missing => "missing (run sync-services)",
             };
             s.push_str(&format!("  {:<28} {what}\n", esc(&svc.name)));
         }
@@ -483,6 +507,7 @@ pub fn summarize(rows: &[CountRow]) -> UsageSummary {
         match r.result {
             ResultKind::Set => s.set += 1,
             ResultKind::Unmapped => s.unmapped += 1,
+            ResultKind::MissingAccount => s.missing_account += 1,
             ResultKind::Failed => {
                 s.failed += 1;
                 s.not_attempted += usize::from(r.not_attempted);

@@ -7,10 +7,10 @@ use crate::error::{Error, Result};
 use crate::gradient::Synthesize;
 use crate::ledger::Baseline;
 use crate::plan::guard::Previous;
-use crate::plan::{self, Plan, ServiceDef};
+use crate::plan::{self, Blocked, Plan, ServiceDef};
 use crate::report::verbs::{
-    AccountsReport, CountRow, NOT_ATTEMPTED, ReadSummary, Requests, ResultKind, ServiceResult,
-    ServiceResultKind, ServiceTotal, ServicesReport, UsageReport, summarize,
+    AccountsReport, CountRow, NOT_ATTEMPTED, ReadSummary, Refused, Requests, ResultKind,
+    ServiceResult, ServiceResultKind, ServiceTotal, ServicesReport, UsageReport, summarize,
 };
 use crate::sources::{self, SourceKind, Tally};
 
@@ -97,17 +97,9 @@ pub(crate) async fn skus_of(synthesize: &Synthesize) -> Result<Vec<plan::Sku>> {
         .collect())
 }
 
-/// Builds the plan, turning a missing service into the error that says what to run.
+/// Builds the plan and logs its notes.
 pub(crate) fn build_plan(inputs: plan::Inputs<'_>) -> Result<Plan> {
-    let plan = plan::build(inputs).map_err(|plan::MissingService(name)| {
-        Error::api(
-            crate::error::Side::Synthesize,
-            format!(
-                "service '{name}' does not exist in Synthesize yet; run sync-services first \
-                 (or use run, which does it)"
-            ),
-        )
-    })?;
+    let plan = plan::build(inputs);
     for note in &plan.notes {
         match note {
             plan::Note::Warn(m) => tracing::warn!("{m}"),
@@ -117,22 +109,33 @@ pub(crate) fn build_plan(inputs: plan::Inputs<'_>) -> Result<Plan> {
     Ok(plan)
 }
 
-/// The guards: a real run is refused (exit 4 or 5); a dry run says it would be.
-pub(crate) fn check_guards(plan: &Plan, previous: Option<&Previous>, w: WriteFlags) -> Result<()> {
+/// The guards: a real run is refused (exit 4 or 5); a dry run goes on and says it would be
+/// (the refusal comes back for its report).
+pub(crate) fn check_guards(
+    plan: &Plan,
+    previous: Option<&Previous>,
+    w: WriteFlags,
+) -> Result<Option<Refused>> {
     match plan::guard::check(plan, previous, w.guards) {
-        Ok(()) => Ok(()),
-        Err(refusal) if w.dry_run => {
-            let code = match refusal.guard {
-                plan::guard::Guard::AllZero => 4,
-                plan::guard::Guard::Drop => 5,
+        Ok(()) => Ok(None),
+        Err(refusal) => {
+            let (guard, error) = match refusal.guard {
+                plan::guard::Guard::AllZero => ("all_zero", Error::Guard(refusal.why.clone())),
+                plan::guard::Guard::Drop => ("drop", Error::Drop(refusal.why.clone())),
             };
-            tracing::warn!("a real run would be refused (exit {code}): {}", refusal.why);
-            Ok(())
+            if !w.dry_run {
+                return Err(error);
+            }
+            tracing::warn!(
+                "a real run would be refused (exit {}): {}",
+                error.exit_code(),
+                refusal.why
+            );
+            Ok(Some(Refused {
+                guard,
+                why: refusal.why,
+            }))
         }
-        Err(refusal) => Err(match refusal.guard {
-            plan::guard::Guard::AllZero => Error::Guard(refusal.why),
-            plan::guard::Guard::Drop => Error::Drop(refusal.why),
-        }),
     }
 }
 
@@ -170,6 +173,7 @@ pub(crate) fn services_report(
                     ServiceOutcome::Exists => ServiceResultKind::Exists,
                     ServiceOutcome::Created => ServiceResultKind::Created,
                     ServiceOutcome::Planned => ServiceResultKind::Planned,
+                    ServiceOutcome::Missing => ServiceResultKind::Missing,
                 },
             })
             .collect(),
@@ -177,15 +181,29 @@ pub(crate) fn services_report(
     }
 }
 
-pub(crate) fn usage_report(
-    kind: SourceKind,
-    plan: &Plan,
-    applied: &Applied,
-    tally: &Tally,
-    dry_run: bool,
-    requests: Requests,
-    baseline: Option<&Baseline>,
-) -> UsageReport {
+/// What a usage report is made of.
+pub(crate) struct UsageParts<'a> {
+    pub kind: SourceKind,
+    pub plan: &'a Plan,
+    pub applied: &'a Applied,
+    pub tally: &'a Tally,
+    pub dry_run: bool,
+    pub requests: Requests,
+    pub baseline: Option<&'a Baseline>,
+    pub refused: Option<Refused>,
+}
+
+pub(crate) fn usage_report(parts: UsageParts<'_>) -> UsageReport {
+    let UsageParts {
+        kind,
+        plan,
+        applied,
+        tally,
+        dry_run,
+        requests,
+        baseline,
+        refused,
+    } = parts;
     let previous = baseline.map(|b| &b.counts);
     let counts: Vec<CountRow> = applied
         .counts
@@ -199,6 +217,22 @@ pub(crate) fn usage_report(
                     (ResultKind::Failed, Some(NOT_ATTEMPTED.to_string()))
                 }
                 CountOutcomeKind::Planned => (ResultKind::Planned, None),
+                CountOutcomeKind::Blocked(Blocked::MissingAccount) => (
+                    ResultKind::MissingAccount,
+                    Some(format!(
+                        "account {} does not exist in Synthesize yet; run sync-accounts first \
+                         (or use run, which does it)",
+                        p.account_id
+                    )),
+                ),
+                CountOutcomeKind::Blocked(Blocked::MissingService) => (
+                    ResultKind::Failed,
+                    Some(format!(
+                        "service '{}' does not exist in Synthesize yet; run sync-services first \
+                         (or use run, which does it)",
+                        p.service
+                    )),
+                ),
             };
             CountRow {
                 account_id: p.account_id.clone(),
@@ -206,7 +240,7 @@ pub(crate) fn usage_report(
                 service: p.service.clone(),
                 count: p.count,
                 previous: previous
-                    .and_then(|m| m.get(&(p.account_id.clone(), p.service.clone())))
+                    .and_then(|m| m.get(&plan::guard::key(&p.account_id, &p.service)))
                     .copied(),
                 result,
                 message,
@@ -223,13 +257,17 @@ pub(crate) fn usage_report(
                 .iter()
                 .filter(|c| c.previous != Some(c.count))
                 .count();
-            let planned: std::collections::BTreeSet<(&str, &str)> = counts
+            let planned: std::collections::BTreeSet<(String, String)> = counts
                 .iter()
-                .map(|c| (c.account_id.as_str(), c.service.as_str()))
+                .map(|c| plan::guard::key(&c.account_id, &c.service))
                 .collect();
+            // Only this configuration's services: one it no longer counts is not "changed"
+            // by this run (it keeps its last counts in Synthesize).
+            let services: std::collections::BTreeSet<&str> =
+                planned.iter().map(|(_, s)| s.as_str()).collect();
             let gone = m
                 .keys()
-                .filter(|(a, s)| !planned.contains(&(a.as_str(), s.as_str())))
+                .filter(|k| services.contains(k.1.as_str()) && !planned.contains(*k))
                 .count();
             differing + gone
         }
@@ -248,6 +286,8 @@ pub(crate) fn usage_report(
             .collect(),
         compared_with: baseline.map(|b| b.run_id),
         changes,
+        refused,
+        record_incomplete: false,
         counts,
         read: ReadSummary::of(tally),
         requests,
@@ -257,6 +297,13 @@ pub(crate) fn usage_report(
 /// A run whose writes failed ends with exit 1 after its report is printed.
 pub fn fail_on_failed_writes(report: &UsageReport) -> Result<()> {
     let (failed, total) = (report.failed(), report.counts.len());
+    if report.record_incomplete {
+        return Err(Error::RecordIncomplete);
+    }
+    if report.dry_run {
+        // A dry run predicts; it fails only for what stops it.
+        return Ok(());
+    }
     if report.summary.not_attempted > 0 {
         Err(Error::WritesHalted { failed, total })
     } else if failed > 0 {

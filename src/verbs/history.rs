@@ -4,7 +4,7 @@
 
 use crate::config::{self, Env};
 use crate::error::{Error, Result};
-use crate::ledger::{self, IntegrationLock, Ledger, Run, Status};
+use crate::ledger::{self, Ledger, Run, RunLock, Status};
 use crate::report::history::{DiffReport, HistoryReport, RunDetail, RunLine, Unmapped};
 use crate::sources::{self, SourceKind};
 use crate::text::utc;
@@ -63,7 +63,7 @@ pub fn history(
     let line = |run: Run| -> RunLine {
         let mut run = run;
         // A run still `running` whose integration nobody holds was interrupted.
-        if run.status == Status::Running && !IntegrationLock::is_held(&dir, &run.integration) {
+        if run.status == Status::Running && !RunLock::is_alive(&dir, run.id) {
             run.status = Status::Interrupted;
         }
         RunLine {

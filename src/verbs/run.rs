@@ -2,8 +2,8 @@
 //! plan whose guards are checked before anything at all is written.
 
 use super::common::{
-    WriteFlags, accounts_report, build_plan, check_guards, services_report, synthesize_state,
-    usage_report,
+    UsageParts, WriteFlags, accounts_report, build_plan, check_guards, services_report,
+    synthesize_state, usage_report,
 };
 use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
@@ -18,6 +18,10 @@ use crate::sources::SourceKind;
 impl Outcome for RunReport {
     fn outcome(&self) -> (Status, u8) {
         self.usage.outcome()
+    }
+
+    fn record_incomplete(&mut self) {
+        self.usage.record_incomplete = true;
     }
 }
 
@@ -44,25 +48,26 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Run
         existing: &existing,
         skus: &skus,
         services: &s.cfg.services,
-        allow_missing_services: false,
         scope: Scope::ALL,
     })?;
-    check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
+    s.record_plan(&plan);
+    let refused = check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
     let opts = Options {
         dry_run: w.dry_run,
         concurrency: s.cfg.http.write_concurrency,
     };
     let synthesize = s.synthesize.clone();
     let applied = apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
-    let mut usage = usage_report(
-        s.kind,
-        &plan,
-        &applied,
-        &tally,
-        w.dry_run,
-        s.requests(),
-        s.previous(),
-    );
+    let mut usage = usage_report(UsageParts {
+        kind: s.kind,
+        plan: &plan,
+        applied: &applied,
+        tally: &tally,
+        dry_run: w.dry_run,
+        requests: s.requests(),
+        baseline: s.previous(),
+        refused,
+    });
     // For --detailed-exitcode, accounts and services to create or rename are changes too.
     usage.changes +=
         plan.accounts.create.len() + plan.accounts.rename.len() + applied_creations(&applied);

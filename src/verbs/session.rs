@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::gradient::Synthesize;
 use crate::http::redact;
 use crate::ledger::{
-    self, Baseline, Change, Finish, IntegrationLock, Ledger, LockState, NewRun, Pair, Status,
+    self, Baseline, Change, Finish, IntegrationLock, Ledger, LockState, NewRun, Pair, RunLock,
+    Status,
 };
 use crate::report::verbs::Requests;
 use crate::sources::{Source, SourceKind};
@@ -19,6 +20,10 @@ use crate::sources::{Source, SourceKind};
 pub(crate) trait Outcome {
     /// `(status, exit code)`: a report with failed writes is a failed run.
     fn outcome(&self) -> (Status, u8);
+
+    /// The ledger could not record all of the run: the report says so and the run ends
+    /// non-zero.
+    fn record_incomplete(&mut self) {}
 }
 
 /// The ledger's side of a run.
@@ -27,6 +32,8 @@ struct Recorder {
     run: i64,
     /// Held for the whole run (real runs only): one writer per integration.
     _lock: Option<IntegrationLock>,
+    /// Held for the whole run: while it is, the run is alive.
+    _run_lock: RunLock,
     /// Whether a write to the ledger has failed in this run (said once).
     failed: bool,
 }
@@ -68,6 +75,12 @@ impl Recorder {
                     CountOutcomeKind::Failed(m) => ("failed", Some(m.clone())),
                     CountOutcomeKind::NotAttempted => ("failed", Some("not attempted".into())),
                     CountOutcomeKind::Planned => ("planned", None),
+                    CountOutcomeKind::Blocked(crate::plan::Blocked::MissingAccount) => {
+                        ("missing-account", None)
+                    }
+                    CountOutcomeKind::Blocked(crate::plan::Blocked::MissingService) => {
+                        ("failed", Some("missing service".to_string()))
+                    }
                 };
                 self.ledger.record_pair(
                     self.run,
@@ -82,13 +95,16 @@ impl Recorder {
                 )
             }
         };
-        if let Err(e) = result
-            && !self.failed
-        {
+        if let Err(e) = result {
             // The writes to Synthesize go on: stopping them half-way would leave billing
-            // worse than finishing them. The run's exit code says the record is incomplete.
+            // worse than finishing them. The run ends as failed (never a baseline) and
+            // non-zero, its report saying the record is incomplete.
+            if !self.failed {
+                tracing::error!(
+                    "{e}; this run's record in the ledger is incomplete (the writes go on)"
+                );
+            }
             self.failed = true;
-            tracing::error!("{e}; the rest of this run is not recorded in the ledger");
         }
     }
 }
@@ -148,36 +164,35 @@ impl Session {
         let organization = synthesize.organization().await?;
         let mut recorder = None;
         let mut baseline = None;
-        if let Some(ledger) = ledger {
-            check_binding(&ledger, &integration, kind, &organization.name, w)?;
-            if lock.is_some() {
-                ledger.mark_interrupted(&integration)?;
-            }
-            baseline = ledger.baseline(kind.name(), &integration)?;
-            let run = ledger.begin(&NewRun {
-                verb,
-                source: kind.name(),
-                dry_run: w.dry_run,
-                integration: &integration,
-                organization_id: &organization.organization_id,
-                organization_name: &organization.name,
-            });
-            match run {
-                Ok(run) => {
+        if let (Some(ledger), Some(dir)) = (ledger, dir) {
+            let started = start_record(&ledger, &dir, &integration, kind, verb, &organization, w);
+            match started {
+                Ok((run, run_lock, previous)) => {
+                    baseline = previous;
                     recorder = Some(Recorder {
                         ledger,
                         run,
                         _lock: lock,
+                        _run_lock: run_lock,
                         failed: false,
-                    })
+                    });
+                }
+                // A binding refusal is the user's answer, not a ledger problem.
+                Err(e @ Error::Setting { .. }) if e.to_string().contains("--rebind") => {
+                    return Err(e);
                 }
                 Err(e) if w.dry_run => {
                     tracing::warn!("{e}; the dry run goes on without recording it")
                 }
+                // Busy, locked, read-only, full: nothing is written without its record.
+                Err(e @ Error::Setting { .. }) => return Err(e),
                 Err(e) => {
                     return Err(Error::setting(
                         "SYNC_STATE_DIR",
-                        format!("{e}; a real run is not started without its record"),
+                        format!(
+                            "{e}; a real run is not started without its record (is another \
+                             program holding the ledger open? is the disk full?)"
+                        ),
                     ));
                 }
             }
@@ -190,6 +205,29 @@ impl Session {
             baseline,
             recorder,
         })
+    }
+
+    /// Records the whole plan before the guards and the writes (each pair `planned`).
+    pub fn record_plan(&mut self, plan: &crate::plan::Plan) {
+        let Some(r) = &mut self.recorder else {
+            return;
+        };
+        let pairs: Vec<Pair> = plan
+            .counts
+            .iter()
+            .map(|c| Pair {
+                account_id: c.account_id.clone(),
+                account_name: c.account_name.clone(),
+                service: c.service.clone(),
+                count: c.count,
+                result: "planned".into(),
+                message: None,
+            })
+            .collect();
+        if let Err(e) = r.ledger.record_plan(r.run, &pairs) {
+            tracing::error!("{e}; this run's record in the ledger is incomplete");
+            r.failed = true;
+        }
     }
 
     /// Records each thing apply does, as it happens.
@@ -215,12 +253,12 @@ impl Session {
     }
 
     /// Records how the run ended and hands its result back.
-    pub fn finish<T: Outcome>(self, result: Result<T>) -> Result<T> {
+    pub fn finish<T: Outcome>(self, mut result: Result<T>) -> Result<T> {
         let Some(r) = &self.recorder else {
             return result;
         };
         let requests = self.requests();
-        let (status, exit_code, error) = match &result {
+        let (mut status, exit_code, mut error) = match &result {
             Ok(report) => {
                 let (status, code) = report.outcome();
                 (status, code, None)
@@ -235,11 +273,19 @@ impl Session {
                 (status, e.exit_code(), Some(text))
             }
         };
+        if r.failed {
+            // An incomplete record is never a baseline.
+            status = Status::Failed;
+            error.get_or_insert_with(|| "the run ledger could not record all of this run".into());
+            if let Ok(report) = &mut result {
+                report.record_incomplete();
+            }
+        }
         let recorded = r.ledger.finish(
             r.run,
             &Finish {
                 status,
-                exit_code,
+                exit_code: exit_code.max(u8::from(r.failed)),
                 error: error.as_deref(),
                 requests_psa: requests.psa,
                 requests_gradient: requests.gradient,
@@ -248,14 +294,49 @@ impl Session {
         if let Err(e) = recorded {
             // What was written is written: the report still prints, with the gap said.
             tracing::error!("{e}; this run's outcome is not recorded in the ledger");
-        } else if r.failed {
-            tracing::error!(
-                "the run ledger {} could not record all of this run",
-                r.ledger.path().display()
-            );
+            if let Ok(report) = &mut result {
+                report.record_incomplete();
+            }
         }
         result
     }
+}
+
+/// Checks the binding, marks runs that died as interrupted, finds the baseline, records the
+/// run as `running` and takes its run lock.
+fn start_record(
+    ledger: &Ledger,
+    dir: &std::path::Path,
+    integration: &str,
+    kind: SourceKind,
+    verb: &'static str,
+    organization: &crate::gradient::Organization,
+    w: WriteFlags,
+) -> Result<(i64, RunLock, Option<Baseline>)> {
+    check_binding(ledger, integration, kind, &organization.name, w)?;
+    ledger.mark_interrupted(integration)?;
+    let baseline = ledger.baseline(kind.name(), integration)?;
+    if baseline.is_none()
+        && let Some(other) =
+            ledger.other_tokens(kind.name(), integration, &organization.organization_id)?
+    {
+        tracing::warn!(
+            "no earlier run with these Gradient tokens, but {kind} last ran for this organization \
+             on {} with other tokens (regenerated?): the drop guard has nothing to compare this \
+             run with",
+            crate::text::utc(other)
+        );
+    }
+    let run = ledger.begin(&NewRun {
+        verb,
+        source: kind.name(),
+        dry_run: w.dry_run,
+        integration,
+        organization_id: &organization.organization_id,
+        organization_name: &organization.name,
+    })?;
+    let run_lock = RunLock::take(dir, run)?;
+    Ok((run, run_lock, baseline))
 }
 
 /// One source per integration: the ledger remembers which source writes to each, and

@@ -41,7 +41,6 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Acc
         existing: &existing,
         skus: &[],
         services: &[],
-        allow_missing_services: false,
         scope: Scope::ACCOUNTS,
     })?;
     let opts = Options {

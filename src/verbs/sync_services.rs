@@ -36,7 +36,6 @@ async fn body(s: &mut Session, w: WriteFlags) -> Result<ServicesReport> {
         existing: &[],
         skus: &skus,
         services: &s.cfg.services,
-        allow_missing_services: false,
         scope: Scope::SERVICES,
     })?;
     let opts = Options {

@@ -1,13 +1,15 @@
 //! `sync-usage`: computes every (account, service) count, zeros included, checks the plan
 //! against the guards and the last successful run, and sets every count.
 
-use super::common::{WriteFlags, build_plan, check_guards, synthesize_state, usage_report};
+use super::common::{
+    UsageParts, WriteFlags, build_plan, check_guards, synthesize_state, usage_report,
+};
 use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::{Error, Result};
 use crate::ledger::Status;
-use crate::plan::{Inputs, Scope, ServiceAction};
+use crate::plan::{Inputs, Scope};
 use crate::progress::Progress;
 use crate::report::verbs::UsageReport;
 use crate::sources::SourceKind;
@@ -19,6 +21,10 @@ impl Outcome for UsageReport {
         } else {
             (Status::Succeeded, 0)
         }
+    }
+
+    fn record_incomplete(&mut self) {
+        self.record_incomplete = true;
     }
 }
 
@@ -45,33 +51,24 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
         existing: &existing,
         skus: &skus,
         services: &s.cfg.services,
-        allow_missing_services: w.dry_run,
         scope: Scope::COUNTS,
     })?;
-    for step in &plan.services {
-        if let ServiceAction::Create { .. } = step.action {
-            // Only a dry run gets here with a missing service (allow_missing_services).
-            tracing::warn!(
-                "service '{}' does not exist in Synthesize yet: a real sync-usage would stop \
-                 before writing; run sync-services first (or use run, which does it)",
-                step.name
-            );
-        }
-    }
-    check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
+    s.record_plan(&plan);
+    let refused = check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
     let opts = Options {
         dry_run: w.dry_run,
         concurrency: s.cfg.http.write_concurrency,
     };
     let synthesize = s.synthesize.clone();
     let applied = apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
-    Ok(usage_report(
-        s.kind,
-        &plan,
-        &applied,
-        &tally,
-        w.dry_run,
-        s.requests(),
-        s.previous(),
-    ))
+    Ok(usage_report(UsageParts {
+        kind: s.kind,
+        plan: &plan,
+        applied: &applied,
+        tally: &tally,
+        dry_run: w.dry_run,
+        requests: s.requests(),
+        baseline: s.previous(),
+        refused,
+    }))
 }
