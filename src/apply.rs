@@ -41,6 +41,8 @@ pub enum CountOutcomeKind {
     Failed(String),
     /// Not sent: Gradient answered 403 to an earlier write.
     NotAttempted,
+    /// Not sent: the run was interrupted (Ctrl-C, SIGTERM).
+    Interrupted,
     /// A dry run.
     Planned,
     /// Not written: the plan says it cannot be (its account or service is missing).
@@ -172,6 +174,8 @@ async fn write_counts(
             async move {
                 let outcome = if let Some(b) = p.blocked {
                     CountOutcomeKind::Blocked(b)
+                } else if crate::interrupt::requested().is_some() {
+                    CountOutcomeKind::Interrupted
                 } else if halted.load(Ordering::SeqCst) {
                     CountOutcomeKind::NotAttempted
                 } else if let Some(sku) = ids.get(&p.service) {

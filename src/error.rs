@@ -72,6 +72,23 @@ pub enum Error {
     #[error("refused: {0}")]
     Guard(String),
 
+    /// Interrupted by SIGINT (exit 130) or SIGTERM (exit 143). Before any write, nothing was
+    /// written; during the writes, the report lists what was and was not.
+    #[error(
+        "interrupted ({}): {}; run again to complete it (re-running is safe)",
+        if *code == 143 { "SIGTERM" } else { "SIGINT" },
+        if *reported {
+            "the writes in flight were finished and recorded, the rest not sent (listed above)"
+        } else {
+            "nothing was written"
+        }
+    )]
+    Interrupted {
+        code: u8,
+        /// Whether the run's report (with what was and was not sent) was printed.
+        reported: bool,
+    },
+
     /// The run was done, but the run ledger could not record all of it (exit 1). The report
     /// was printed.
     #[error(
@@ -122,6 +139,7 @@ impl Error {
         match self {
             Error::Setting { .. } | Error::Usage(_) => 2,
             Error::Auth { .. } => 3,
+            Error::Interrupted { code, .. } => *code,
             Error::Guard(_) => 4,
             Error::Drop(_) => 5,
             Error::Locked(_) => 6,

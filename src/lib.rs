@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod gradient;
 pub mod http;
+pub mod interrupt;
 pub mod ledger;
 mod names;
 pub mod plan;

@@ -68,7 +68,13 @@ fn main() -> ExitCode {
     let progress = Progress::new(
         out.format == OutputFormat::Text && !cli.quiet && std::io::stderr().is_terminal(),
     );
-    match runtime.block_on(dispatch(cli, &env, &out, &progress)) {
+    let listens = !is_sandbox(&cli.verb);
+    match runtime.block_on(async {
+        if listens {
+            synthesize_sync::interrupt::listen();
+        }
+        dispatch(cli, &env, &out, &progress).await
+    }) {
         Ok(Done::Done) => ExitCode::SUCCESS,
         Ok(Done::Exit(code)) => ExitCode::from(code),
         Err(e) => fail(&out, &e),
@@ -210,7 +216,10 @@ fn fail(out: &Output, e: &Error) -> ExitCode {
     // Failed writes are listed in the report already printed on stdout.
     if !matches!(
         e,
-        Error::WritesFailed { .. } | Error::WritesHalted { .. } | Error::RecordIncomplete
+        Error::WritesFailed { .. }
+            | Error::WritesHalted { .. }
+            | Error::RecordIncomplete
+            | Error::Interrupted { reported: true, .. }
     ) {
         let refused = e
             .refusal()
@@ -249,6 +258,16 @@ fn init_logging(cli: &Cli, env: &Env) {
         .with_ansi(false)
         .with_target(false)
         .init();
+}
+
+/// The sandbox serves until Ctrl-C itself.
+fn is_sandbox(verb: &Verb) -> bool {
+    #[cfg(feature = "sandbox")]
+    if matches!(verb, Verb::Sandbox(_)) {
+        return true;
+    }
+    let _ = verb;
+    false
 }
 
 fn is_demo(verb: &Verb) -> bool {

@@ -622,3 +622,113 @@ async fn the_drop_guard_cannot_be_sidestepped_by_renaming_or_leaving_out_a_servi
     let shown = w.json(&["history", "show", &refused]).await;
     assert!(!shown["pairs"].as_array().unwrap().is_empty(), "{shown}");
 }
+
+/// Regression: Ctrl-C or SIGTERM during the writes killed the process: no report, no JSON
+/// document, nothing recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_run_finishes_its_writes_in_flight_prints_its_report_and_exits_130() {
+    let w = World::start().await;
+    w.ready().await;
+    let before = w.stored();
+    // The 6th write never gets an answer: it is in flight when the interrupt comes.
+    w.proxy.add(
+        Rule::on(
+            "POST",
+            "/count",
+            Action::SlowBody {
+                total: 1_000,
+                chunk: 1,
+                every: Duration::from_secs(60),
+            },
+        )
+        .nth(6),
+    );
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("synthesize-sync"));
+    cmd.env_clear()
+        .current_dir(common::empty_dir())
+        .envs(w.env())
+        .env("SYNC_WRITE_CONCURRENCY", "1")
+        .env("SYNC_HTTP_TIMEOUT_SECS", "2")
+        .args(["--output", "json", "sync-usage"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id().to_string();
+    let started = Instant::now();
+    while w
+        .proxy
+        .requests()
+        .iter()
+        .filter(|r| r.uri.contains("/count"))
+        .count()
+        < 6
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the run got stuck"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["summary"]["set"], 5, "{}", report["summary"]);
+    let not_sent = report["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("interrupted"))
+        })
+        .count();
+    assert!(not_sent > 0, "{report}");
+    assert_eq!(w.stored() - before, 5);
+    let history = w.json(&["history"]).await;
+    assert_eq!(history["runs"][0]["status"], "interrupted");
+    // The next run completes it.
+    w.proxy.clear();
+    w.ok(&["sync-usage"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupt_before_any_write_stops_at_once_and_writes_nothing() {
+    let w = World::start().await;
+    w.ready().await;
+    let before = w.stored();
+    w.cw.faults().update(|f| f.latency = Duration::from_secs(3));
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("synthesize-sync"));
+    cmd.env_clear()
+        .current_dir(common::empty_dir())
+        .envs(w.env())
+        .args(["--output", "json", "sync-usage"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id().to_string();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let sent = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(2), "stopped at once");
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(doc["interrupted"], true);
+    assert!(stderr(&o).contains("nothing was written"), "{}", stderr(&o));
+    assert_eq!(w.stored(), before);
+    w.cw.faults().clear();
+}

@@ -338,6 +338,10 @@ impl ApiClient {
                 Err(failed) => failed,
             };
             let path = log_target(&req.url);
+            if crate::interrupt::requested().is_some() {
+                // Interrupted: what is in flight ends now, it is not tried again.
+                return Err(error);
+            }
             match retry::decide(
                 &self.policy(),
                 attempts,

@@ -61,6 +61,9 @@ impl Output {
             if let Some((guard, why)) = refused {
                 doc["refused"] = serde_json::json!({ "guard": guard, "why": why });
             }
+            if exit_code == 130 || exit_code == 143 {
+                doc["interrupted"] = serde_json::json!(true);
+            }
             print_stdout(&format!(
                 "{}\n",
                 json_safe(&redact::scrub(&doc.to_string()))

@@ -195,6 +195,9 @@ pub struct UsageReport {
     /// The run ledger could not record all of this run (the run ends with exit 1).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub record_incomplete: bool,
+    /// Interrupted (Ctrl-C, SIGTERM) during the writes: the pairs not sent say so.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     pub read: ReadSummary,
     pub requests: Requests,
 }
@@ -327,7 +330,9 @@ impl Render for UsageReport {
                 sm.set,
                 sm.unmapped,
                 sm.failed,
-                if sm.not_attempted > 0 {
+                if sm.not_attempted > 0 && self.interrupted {
+                    format!(" ({} not sent: interrupted)", sm.not_attempted)
+                } else if sm.not_attempted > 0 {
                     format!(
                         " ({} not attempted: Gradient answered 403, contact Gradient support)",
                         sm.not_attempted
@@ -495,6 +500,10 @@ impl Render for StatusReport {
         }
     }
 }
+
+/// The message of a pair not sent because the run was interrupted.
+pub const NOT_SENT_INTERRUPTED: &str =
+    "not sent: the run was interrupted (run again to set it; re-running is safe)";
 
 /// The message of a pair not written because Gradient flagged the run (HTTP 403).
 pub const NOT_ATTEMPTED: &str =

@@ -9,8 +9,9 @@ use crate::ledger::Baseline;
 use crate::plan::guard::Previous;
 use crate::plan::{self, Blocked, Plan, ServiceDef};
 use crate::report::verbs::{
-    AccountsReport, CountRow, NOT_ATTEMPTED, ReadSummary, Refused, Requests, ResultKind,
-    ServiceResult, ServiceResultKind, ServiceTotal, ServicesReport, UsageReport, summarize,
+    AccountsReport, CountRow, NOT_ATTEMPTED, NOT_SENT_INTERRUPTED, ReadSummary, Refused, Requests,
+    ResultKind, ServiceResult, ServiceResultKind, ServiceTotal, ServicesReport, UsageReport,
+    summarize,
 };
 use crate::sources::{self, SourceKind, Tally};
 
@@ -216,6 +217,9 @@ pub(crate) fn usage_report(parts: UsageParts<'_>) -> UsageReport {
                 CountOutcomeKind::NotAttempted => {
                     (ResultKind::Failed, Some(NOT_ATTEMPTED.to_string()))
                 }
+                CountOutcomeKind::Interrupted => {
+                    (ResultKind::Failed, Some(NOT_SENT_INTERRUPTED.to_string()))
+                }
                 CountOutcomeKind::Planned => (ResultKind::Planned, None),
                 CountOutcomeKind::Blocked(Blocked::MissingAccount) => (
                     ResultKind::MissingAccount,
@@ -244,7 +248,10 @@ pub(crate) fn usage_report(parts: UsageParts<'_>) -> UsageReport {
                     .copied(),
                 result,
                 message,
-                not_attempted: *outcome == CountOutcomeKind::NotAttempted,
+                not_attempted: matches!(
+                    outcome,
+                    CountOutcomeKind::NotAttempted | CountOutcomeKind::Interrupted
+                ),
             }
         })
         .collect();
@@ -288,6 +295,10 @@ pub(crate) fn usage_report(parts: UsageParts<'_>) -> UsageReport {
         changes,
         refused,
         record_incomplete: false,
+        interrupted: applied
+            .counts
+            .iter()
+            .any(|(_, o)| *o == CountOutcomeKind::Interrupted),
         counts,
         read: ReadSummary::of(tally),
         requests,
@@ -297,6 +308,12 @@ pub(crate) fn usage_report(parts: UsageParts<'_>) -> UsageReport {
 /// A run whose writes failed ends with exit 1 after its report is printed.
 pub fn fail_on_failed_writes(report: &UsageReport) -> Result<()> {
     let (failed, total) = (report.failed(), report.counts.len());
+    if report.interrupted {
+        return Err(Error::Interrupted {
+            code: crate::interrupt::requested().unwrap_or(130),
+            reported: true,
+        });
+    }
     if report.record_incomplete {
         return Err(Error::RecordIncomplete);
     }
@@ -305,6 +322,7 @@ pub fn fail_on_failed_writes(report: &UsageReport) -> Result<()> {
         return Ok(());
     }
     if report.summary.not_attempted > 0 {
+        // Only Gradient's 403 leaves pairs not attempted here (interrupts returned above).
         Err(Error::WritesHalted { failed, total })
     } else if failed > 0 {
         Err(Error::WritesFailed { failed, total })

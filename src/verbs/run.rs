@@ -9,6 +9,7 @@ use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::ledger::Status;
 use crate::plan::{Inputs, Scope};
 use crate::progress::Progress;
@@ -41,8 +42,8 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Run
         .source
         .as_mut()
         .ok_or_else(|| Error::Local("run: the source was not opened".into()))?;
-    let tally = source.tally(progress).await?;
-    let (existing, skus) = synthesize_state(&s.synthesize, true).await?;
+    let tally = interrupt::before_writes(source.tally(progress)).await?;
+    let (existing, skus) = interrupt::before_writes(synthesize_state(&s.synthesize, true)).await?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,
@@ -56,6 +57,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Run
         dry_run: w.dry_run,
         concurrency: s.cfg.http.write_concurrency,
     };
+    interrupt::before_writes(async { Ok(()) }).await?;
     let synthesize = s.synthesize.clone();
     let applied = apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
     let mut usage = usage_report(UsageParts {

@@ -74,6 +74,9 @@ impl Recorder {
                     CountOutcomeKind::Unmapped(m) => ("unmapped", Some(m.clone())),
                     CountOutcomeKind::Failed(m) => ("failed", Some(m.clone())),
                     CountOutcomeKind::NotAttempted => ("failed", Some("not attempted".into())),
+                    CountOutcomeKind::Interrupted => {
+                        ("failed", Some("not sent: interrupted".into()))
+                    }
                     CountOutcomeKind::Planned => ("planned", None),
                     CountOutcomeKind::Blocked(crate::plan::Blocked::MissingAccount) => {
                         ("missing-account", None)
@@ -266,6 +269,8 @@ impl Session {
             Err(e) => {
                 let status = if e.refusal().is_some() {
                     Status::Refused
+                } else if matches!(e, Error::Interrupted { .. }) {
+                    Status::Interrupted
                 } else {
                     Status::Failed
                 };

@@ -6,6 +6,7 @@ use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::ledger::Status;
 use crate::plan::{Inputs, Scope};
 use crate::progress::Progress;
@@ -34,8 +35,8 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Acc
         .source
         .as_mut()
         .ok_or_else(|| Error::Local("sync-accounts: the source was not opened".into()))?;
-    let tally = source.tally(progress).await?;
-    let (existing, _) = synthesize_state(&s.synthesize, false).await?;
+    let tally = interrupt::before_writes(source.tally(progress)).await?;
+    let (existing, _) = interrupt::before_writes(synthesize_state(&s.synthesize, false)).await?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,
@@ -47,6 +48,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Acc
         dry_run: w.dry_run,
         concurrency: s.cfg.http.write_concurrency,
     };
+    interrupt::before_writes(async { Ok(()) }).await?;
     let synthesize = s.synthesize.clone();
     apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
     let mut report = accounts_report(s.kind, &plan, &tally, w.dry_run);

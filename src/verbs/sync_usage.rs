@@ -8,6 +8,7 @@ use super::session::{Outcome, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::ledger::Status;
 use crate::plan::{Inputs, Scope};
 use crate::progress::Progress;
@@ -16,7 +17,12 @@ use crate::sources::SourceKind;
 
 impl Outcome for UsageReport {
     fn outcome(&self) -> (Status, u8) {
-        if self.failed() > 0 {
+        if self.interrupted {
+            (
+                Status::Interrupted,
+                crate::interrupt::requested().unwrap_or(130),
+            )
+        } else if self.failed() > 0 {
             (Status::Failed, 1)
         } else {
             (Status::Succeeded, 0)
@@ -44,8 +50,8 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
         .source
         .as_mut()
         .ok_or_else(|| Error::Local("sync-usage: the source was not opened".into()))?;
-    let tally = source.tally(progress).await?;
-    let (existing, skus) = synthesize_state(&s.synthesize, true).await?;
+    let tally = interrupt::before_writes(source.tally(progress)).await?;
+    let (existing, skus) = interrupt::before_writes(synthesize_state(&s.synthesize, true)).await?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,
@@ -59,6 +65,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
         dry_run: w.dry_run,
         concurrency: s.cfg.http.write_concurrency,
     };
+    interrupt::before_writes(async { Ok(()) }).await?;
     let synthesize = s.synthesize.clone();
     let applied = apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
     Ok(usage_report(UsageParts {
