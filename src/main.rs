@@ -38,15 +38,18 @@ fn main() -> ExitCode {
         // They need no settings: a half-written .env must not stop a first try.
         Env::process()
     } else {
-        match Env::load(cli.env_file.as_deref()).and_then(|env| {
-            verbs::check_settings(&env)?;
-            Ok(env)
-        }) {
+        match Env::load(cli.env_file.as_deref()) {
             Ok(env) => env,
             Err(e) => return fail(&early, &e),
         }
     };
     init_logging(&cli, &env);
+    // After the log is set up: the checks warn about names that look wrong.
+    if !needs_no_settings(&cli.verb)
+        && let Err(e) = verbs::check_settings(&env)
+    {
+        return fail(&early, &e);
+    }
     let out = match cli.output {
         Some(f) => Output { format: f.into() },
         None => match config::output_format(&env) {

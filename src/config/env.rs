@@ -20,6 +20,10 @@ pub struct Env {
     not_text: Vec<String>,
     /// The file the non-environment values came from, for messages.
     pub file: Option<PathBuf>,
+    /// The names the file set (for the checks of names that look wrong).
+    file_names: Vec<String>,
+    /// What reading the file noticed, for the log: `$NAME`s that expand from nothing.
+    pub notes: Vec<String>,
 }
 
 /// The prefixes of the variables the tool itself reads; each source adds its own
@@ -29,6 +33,54 @@ pub const TOOL_PREFIXES: [&str; 2] = ["SYNC_", "GRADIENT_"];
 /// The variables of the tool itself that hold credentials; each source adds its own
 /// (`SourceDef::secret_variables`).
 pub const TOOL_SECRETS: [&str; 2] = ["GRADIENT_VENDOR_API_KEY", "GRADIENT_PARTNER_API_KEY"];
+
+/// Every setting of the tool itself; each source adds its own (`SourceDef::settings`).
+pub const TOOL_SETTINGS: [&str; 13] = [
+    "SYNC_SOURCE",
+    "SYNC_OUTPUT",
+    "SYNC_STATE_DIR",
+    "SYNC_STALE_AFTER_DAYS",
+    "SYNC_HTTP_TIMEOUT_SECS",
+    "SYNC_MAX_RETRIES",
+    "SYNC_RETRY_BASE_MS",
+    "SYNC_RETRY_MAX_WAIT_SECS",
+    "SYNC_WRITE_CONCURRENCY",
+    "SYNC_MAX_RESPONSE_MB",
+    "GRADIENT_VENDOR_API_KEY",
+    "GRADIENT_PARTNER_API_KEY",
+    "GRADIENT_BASE_URL",
+];
+
+/// The names Gradient's PowerShell SDK scripts use in their `.env`, and ours (README
+/// "Migrating from Gradient's PowerShell SDK").
+const SDK_NAMES: [(&str, &str); 9] = [
+    ("VENDOR_API_KEY", "GRADIENT_VENDOR_API_KEY"),
+    ("PARTNER_API_KEY", "GRADIENT_PARTNER_API_KEY"),
+    ("BASE_URL", "CONNECTWISE_BASE_URL"),
+    ("CUSTOMER_ID", "CONNECTWISE_COMPANY_ID"),
+    ("PUBLIC_KEY", "CONNECTWISE_PUBLIC_KEY"),
+    ("PRIVATE_KEY", "CONNECTWISE_PRIVATE_KEY"),
+    ("CLIENT_ID", "CONNECTWISE_CLIENT_ID"),
+    ("PASSWORD", "AUTOTASK_SECRET"),
+    ("INTEGRATION_CODE", "AUTOTASK_INTEGRATION_CODE"),
+];
+
+/// The edit distance between two names (Levenshtein), for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let next = (row[j] + 1).min(row[j + 1] + 1).min(prev + cost);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
 
 /// Whether the tool reads a variable of this name (README "Settings"): its value must then
 /// be text. Any other variable of the environment may hold anything.
@@ -99,9 +151,13 @@ impl Env {
             None => Some(PathBuf::from(".env")).filter(|p| p.is_file()),
         };
         let mut vars = HashMap::new();
+        let mut notes = Vec::new();
         if let Some(p) = &path {
-            vars = read_env_file(p)?;
+            let (read, found) = read_env_file(p)?;
+            vars = read;
+            notes = found;
         }
+        let file_names: Vec<String> = vars.keys().cloned().collect();
         let (process, not_text) = process_vars();
         // A variable of the process that is not text hides the file's value: it is not
         // silently replaced by the file's.
@@ -113,6 +169,8 @@ impl Env {
             vars,
             not_text,
             file: path,
+            file_names,
+            notes,
         })
     }
 
@@ -123,6 +181,8 @@ impl Env {
             vars,
             not_text,
             file: None,
+            file_names: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -156,6 +216,8 @@ impl Env {
                 .collect(),
             not_text: Vec::new(),
             file: None,
+            file_names: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -168,12 +230,64 @@ impl Env {
     }
 
     pub fn required(&self, key: &str, hint: &str) -> Result<String> {
-        self.get(key).ok_or_else(|| {
-            Error::setting(
-                key,
-                format!("not set; {hint} (put it in .env or the environment; see .env.sample)"),
-            )
-        })
+        self.get(key)
+            .ok_or_else(|| Error::setting(key, format!("not set; {hint} ({})", self.where_read())))
+    }
+
+    /// Where the settings were read from, for a "not set" message: the classic scheduling
+    /// mistake is a `.env` in another directory than the job's working directory.
+    pub fn where_read(&self) -> String {
+        match &self.file {
+            Some(f) => format!(
+                "read from {} and the environment; see .env.sample",
+                f.display()
+            ),
+            None => format!(
+                "there is no .env in the working directory {}, so only the environment was read: \
+                 pass --env-file PATH, e.g. in a cron job",
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|_| "?".into())
+            ),
+        }
+    }
+
+    /// Warnings about names that look like settings but are not: `known` is every setting of
+    /// the tool, `prefixes` their prefixes. A name of the file, or of the environment with a
+    /// prefix other than `SYNC_` (which other tools use too), that has a known prefix but is
+    /// unknown gets the closest known name; the SDK's names get the name here.
+    pub fn unknown_names(&self, known: &[&str], prefixes: &[&str]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        for name in names {
+            let from_file = self.file_names.contains(name);
+            if known.contains(&name.as_str()) {
+                continue;
+            }
+            if from_file && let Some((_, ours)) = SDK_NAMES.iter().find(|(sdk, _)| sdk == name) {
+                out.push(format!(
+                    "{name} (a name of Gradient's PowerShell SDK) is not read here: use {ours}"
+                ));
+                continue;
+            }
+            let prefixed = prefixes.iter().any(|p| name.starts_with(p));
+            if !prefixed || (!from_file && name.starts_with("SYNC_")) {
+                continue;
+            }
+            let closest = known
+                .iter()
+                .map(|k| (distance(name, k), *k))
+                .min()
+                .filter(|(d, _)| *d <= 3);
+            out.push(match closest {
+                Some((_, k)) => {
+                    format!("{name} is not a setting of synthesize-sync; did you mean {k}?")
+                }
+                None => format!("{name} is not a setting of synthesize-sync (see .env.sample)"),
+            });
+        }
+        out
     }
 
     /// A credential: registered with the scrubber as soon as it is read, so no echo of it
@@ -205,7 +319,7 @@ impl Env {
 
 /// Reads a `.env` file. Files saved by Windows tools are common: a UTF-8 byte-order mark
 /// is skipped, and UTF-16 gets a message saying how to re-save the file.
-fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
+fn read_env_file(path: &Path) -> Result<(HashMap<String, String>, Vec<String>)> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::Usage(format!("{}: cannot read it ({e})", path.display())))?;
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
@@ -226,7 +340,55 @@ fn read_env_file(path: &Path) -> Result<HashMap<String, String>> {
         let (k, v) = item.map_err(|_| Error::Usage(env_file_problem(path, text)))?;
         vars.insert(k, v);
     }
-    Ok(vars)
+    let notes = expansions_from_nothing(path, text, |name| {
+        vars.contains_key(name) || std::env::var_os(name).is_some()
+    });
+    Ok((vars, notes))
+}
+
+/// `$NAME` or `${NAME}` in an unquoted or double-quoted value expands, and expands to nothing
+/// when NAME is set nowhere: a secret with a `$` in it silently loses a piece. Names each such
+/// line (never its value).
+fn expansions_from_nothing(path: &Path, text: &str, is_set: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        if value.starts_with('\'') {
+            continue;
+        }
+        let mut rest = value;
+        while let Some(i) = rest.find('$') {
+            if i > 0 && rest.as_bytes()[i - 1] == b'\\' {
+                rest = &rest[i + 1..];
+                continue;
+            }
+            let after = &rest[i + 1..];
+            let after = after.strip_prefix('{').unwrap_or(after);
+            let var: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !var.is_empty() && !is_set(&var) {
+                notes.push(format!(
+                    "{} line {} ({}): ${var} expands to nothing (it is set nowhere); if the $ is \
+                     part of the value, put the value in single quotes",
+                    path.display(),
+                    n + 1,
+                    name.trim()
+                ));
+            }
+            rest = &rest[i + 1..];
+        }
+    }
+    notes
 }
 
 /// Says which line of a `.env` file does not parse, without echoing any value (it may be
@@ -307,6 +469,45 @@ pub fn name_list(env: &Env, key: &str, default: &str) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_look_wrong_get_the_right_one() {
+        let dir = std::env::temp_dir().join("synthesize-sync-env-names");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("names.env");
+        std::fs::write(
+            &file,
+            "CONNECTWISE_CONTACT_TYPE=VIP\nVENDOR_API_KEY=x\nSYNC_DRY=1\nOTHER=1\nX='a$NOPE'\nY=a$NOPE_EITHER\n",
+        )
+        .unwrap();
+        let env = Env::load(Some(&file)).unwrap();
+        let known = [
+            "CONNECTWISE_CONTACT_TYPES",
+            "GRADIENT_VENDOR_API_KEY",
+            "SYNC_SOURCE",
+        ];
+        let notes = env.unknown_names(&known, &["CONNECTWISE_", "SYNC_"]);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("did you mean CONNECTWISE_CONTACT_TYPES")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("VENDOR_API_KEY") && n.contains("GRADIENT_VENDOR_API_KEY")),
+            "{notes:?}"
+        );
+        assert!(notes.iter().any(|n| n.starts_with("SYNC_DRY")), "{notes:?}");
+        assert!(!notes.iter().any(|n| n.starts_with("OTHER")), "{notes:?}");
+        assert_eq!(env.notes.len(), 1, "{:?}", env.notes);
+        assert!(
+            env.notes[0].contains("line 6 (Y)") && !env.notes[0].contains("a$"),
+            "{:?}",
+            env.notes
+        );
+    }
 
     #[test]
     fn env_file_errors_name_the_line_not_the_value() {

@@ -33,6 +33,8 @@ pub trait SourceDef: Sync {
     fn variable_prefix(&self) -> &'static str;
     /// The settings that hold its credentials: scrubbed from anything printed.
     fn secret_variables(&self) -> &'static [&'static str];
+    /// Every setting it reads (to tell a misspelt one).
+    fn settings(&self) -> &'static [&'static str];
     /// Checks the source's settings that are present (not whether required ones are).
     fn check_settings(&self, env: &Env) -> Result<()>;
     /// The services it counts, in a stable order (needs no PSA credentials).

@@ -346,6 +346,18 @@ pub fn check_settings(env: &Env) -> Result<()> {
         .chain(all.iter().map(|s| s.variable_prefix()))
         .collect();
     env.check_text(&prefixes)?;
+    let known: Vec<&str> = config::env::TOOL_SETTINGS
+        .into_iter()
+        .chain(all.iter().flat_map(|s| s.settings().iter().copied()))
+        .collect();
+    for note in env
+        .notes
+        .iter()
+        .cloned()
+        .chain(env.unknown_names(&known, &prefixes))
+    {
+        tracing::warn!("{note}");
+    }
     sources::optional(env, None)?;
     env.url("GRADIENT_BASE_URL", None)?;
     config::http(env)?;

@@ -59,6 +59,16 @@ impl SourceDef for ConfigurationItems {
     fn variable_prefix(&self) -> &'static str {
         "AUTOTASK_"
     }
+    fn settings(&self) -> &'static [&'static str] {
+        &[
+            "AUTOTASK_USERNAME",
+            "AUTOTASK_SECRET",
+            "AUTOTASK_INTEGRATION_CODE",
+            "AUTOTASK_BASE_URL",
+            "AUTOTASK_DISCOVERY_URL",
+            "AUTOTASK_SERVICES",
+        ]
+    }
     fn secret_variables(&self) -> &'static [&'static str] {
         &["AUTOTASK_SECRET", "AUTOTASK_INTEGRATION_CODE"]
     }

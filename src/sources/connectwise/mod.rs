@@ -41,6 +41,18 @@ pub struct Contacts;
 /// `connectwise-shared-devices`.
 pub struct SharedDevices;
 
+/// Every ConnectWise setting.
+const SETTINGS: &[&str] = &[
+    "CONNECTWISE_BASE_URL",
+    "CONNECTWISE_COMPANY_ID",
+    "CONNECTWISE_PUBLIC_KEY",
+    "CONNECTWISE_PRIVATE_KEY",
+    "CONNECTWISE_CLIENT_ID",
+    "CONNECTWISE_CODEBASE",
+    "CONNECTWISE_CONTACT_TYPES",
+    "CONNECTWISE_CONFIGURATION_TYPES",
+];
+
 /// Settings both ConnectWise sources check when present.
 fn check_connectwise(env: &Env) -> Result<()> {
     config::check(env)?;
@@ -68,6 +80,9 @@ impl SourceDef for Contacts {
     }
     fn variable_prefix(&self) -> &'static str {
         "CONNECTWISE_"
+    }
+    fn settings(&self) -> &'static [&'static str] {
+        SETTINGS
     }
     fn secret_variables(&self) -> &'static [&'static str] {
         &["CONNECTWISE_PUBLIC_KEY", "CONNECTWISE_PRIVATE_KEY"]
@@ -98,6 +113,9 @@ impl SourceDef for SharedDevices {
     }
     fn variable_prefix(&self) -> &'static str {
         "CONNECTWISE_"
+    }
+    fn settings(&self) -> &'static [&'static str] {
+        SETTINGS
     }
     fn secret_variables(&self) -> &'static [&'static str] {
         &["CONNECTWISE_PUBLIC_KEY", "CONNECTWISE_PRIVATE_KEY"]
