@@ -10,6 +10,17 @@ pub enum Side {
     Autotask,
 }
 
+impl Side {
+    /// A short name for JSON documents.
+    pub fn key(self) -> &'static str {
+        match self {
+            Side::Synthesize => "synthesize",
+            Side::ConnectWise => "connectwise",
+            Side::Autotask => "autotask",
+        }
+    }
+}
+
 impl fmt::Display for Side {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -115,6 +126,15 @@ impl Error {
         Error::Setting {
             variable: variable.into(),
             problem: problem.into(),
+        }
+    }
+
+    /// The API an error concerns, when it concerns one.
+    pub fn side(&self) -> Option<Side> {
+        match self {
+            Error::Auth { side, .. } | Error::Api { side, .. } => Some(*side),
+            Error::Flagged { .. } | Error::WritesHalted { .. } => Some(Side::Synthesize),
+            _ => None,
         }
     }
 

@@ -103,6 +103,14 @@ enum Done {
 /// Runs the verb and prints its report.
 async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Result<Done> {
     let source = cli.source;
+    #[cfg(feature = "sandbox")]
+    if matches!(cli.verb, Verb::Demo) && (cli.source.is_some() || cli.env_file.is_some()) {
+        return Err(Error::Usage(
+            "demo runs every source on its own sandbox settings: drop --source and --env-file \
+             (to try your settings, use --dry-run with a verb)"
+                .into(),
+        ));
+    }
     if out.format == OutputFormat::Csv && !matches!(cli.verb, Verb::History(_)) {
         return Err(Error::Usage(
             "--output csv is for the lists of history; use text or json here".into(),
@@ -118,7 +126,7 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
             out.emit(&verbs::sync_services(env, source, w.into()).await?)
         }
         Verb::UpdateStatus { status, write } => {
-            out.emit(&verbs::update_status(env, status.into(), write.dry_run).await?)
+            out.emit(&verbs::update_status(env, source, status.into(), write.dry_run).await?)
         }
         Verb::SyncUsage(u) => {
             let report = verbs::sync_usage(env, source, u.into(), progress).await?;
@@ -231,6 +239,7 @@ fn fail(out: &Output, e: &Error) -> ExitCode {
             &message,
             e.exit_code(),
             refused.as_ref().map(|(g, w)| (*g, w.as_str())),
+            e.side().map(|s| s.key()),
         );
     }
     ExitCode::from(e.exit_code())
@@ -260,7 +269,26 @@ fn init_logging(cli: &Cli, env: &Env) {
         .with_writer(synthesize_sync::report::SafeStderr::default)
         .with_ansi(false)
         .with_target(false)
+        .with_timer(LogTime {
+            short: std::io::stderr().is_terminal(),
+        })
         .init();
+}
+
+/// Log timestamps in UTC: the time of day on a terminal, the whole RFC 3339 time elsewhere
+/// (a log file outlives the day).
+struct LogTime {
+    short: bool,
+}
+
+impl tracing_subscriber::fmt::time::FormatTime for LogTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        let now = synthesize_sync::text::utc(synthesize_sync::ledger::now());
+        match (self.short, now.split_once('T')) {
+            (true, Some((_, time))) => write!(w, "{time}"),
+            _ => write!(w, "{now}"),
+        }
+    }
 }
 
 /// The sandbox serves until Ctrl-C itself.

@@ -51,13 +51,23 @@ impl Output {
 
     /// In JSON mode a failed run still prints one document, so a pipeline can parse it.
     pub fn emit_error(&self, message: &str, exit_code: u8) {
-        self.emit_failure(message, exit_code, None);
+        self.emit_failure(message, exit_code, None, None);
     }
 
-    /// Like [`Output::emit_error`]; a run refused by a guard also says which guard and why.
-    pub fn emit_failure(&self, message: &str, exit_code: u8, refused: Option<(&str, &str)>) {
+    /// Like [`Output::emit_error`]; a run refused by a guard also says which guard and why, an
+    /// API failure which side failed (`synthesize`, `connectwise`, `autotask`).
+    pub fn emit_failure(
+        &self,
+        message: &str,
+        exit_code: u8,
+        refused: Option<(&str, &str)>,
+        side: Option<&str>,
+    ) {
         if self.format == OutputFormat::Json {
             let mut doc = serde_json::json!({ "error": message, "exit_code": exit_code });
+            if let Some(side) = side {
+                doc["side"] = serde_json::json!(side);
+            }
             if let Some((guard, why)) = refused {
                 doc["refused"] = serde_json::json!({ "guard": guard, "why": why });
             }

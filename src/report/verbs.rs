@@ -441,6 +441,8 @@ impl Render for ServicesReport {
 
 #[derive(Debug, Serialize)]
 pub struct AuthReport {
+    /// The source checked, when one was given.
+    pub source: Option<SourceKind>,
     pub synthesize: SynthesizeIdentity,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub psa: Option<PsaIdentity>,
@@ -483,6 +485,8 @@ impl Render for AuthReport {
 
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
+    /// The source of the settings, when they name one.
+    pub source: Option<SourceKind>,
     pub status: IntegrationStatus,
     pub dry_run: bool,
     pub requests: Requests,

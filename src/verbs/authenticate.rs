@@ -32,6 +32,7 @@ pub async fn authenticate(env: &Env, source_flag: Option<SourceKind>) -> Result<
         }),
     };
     Ok(AuthReport {
+        source: source.as_ref().map(|(kind, _)| *kind),
         synthesize: SynthesizeIdentity {
             organization: org.name,
             vendor: org.vendor_name,

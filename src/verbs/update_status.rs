@@ -4,12 +4,15 @@ use crate::config::{self, Env};
 use crate::error::Result;
 use crate::gradient::{IntegrationStatus, Synthesize};
 use crate::report::verbs::{Requests, StatusReport};
+use crate::sources::SourceKind;
 
 pub async fn update_status(
     env: &Env,
+    source_flag: Option<SourceKind>,
     status: IntegrationStatus,
     dry_run: bool,
 ) -> Result<StatusReport> {
+    let source = crate::sources::optional(env, source_flag)?;
     let gradient = config::gradient(env)?;
     let http = config::http(env)?;
     let synthesize = Synthesize::new(&gradient, &http)?;
@@ -17,6 +20,7 @@ pub async fn update_status(
         synthesize.update_status(status).await?;
     }
     Ok(StatusReport {
+        source,
         status,
         dry_run,
         requests: Requests {
