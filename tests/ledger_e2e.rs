@@ -732,3 +732,22 @@ async fn an_interrupt_before_any_write_stops_at_once_and_writes_nothing() {
     assert_eq!(w.stored(), before);
     w.cw.faults().clear();
 }
+
+/// Regression: sync-services with a misspelt type created a bogus service ("Billed Users")
+/// that sync-usage then rejected.
+#[tokio::test(flavor = "multi_thread")]
+async fn type_names_are_checked_by_sync_services_and_authenticate_too() {
+    let w = World::start().await;
+    for verb in ["sync-services", "authenticate"] {
+        let mut cmd = w.cmd(&[verb]);
+        cmd.env("CONNECTWISE_CONTACT_TYPES", "Billed Users");
+        let o = run(cmd).await;
+        assert_eq!(o.status.code(), Some(2), "{verb}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("'Billed User'"),
+            "{verb} lists the real types: {}",
+            stderr(&o)
+        );
+    }
+    assert!(w.gradient.partner().skus.is_empty(), "no bogus service");
+}

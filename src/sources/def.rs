@@ -17,6 +17,10 @@ pub trait Source {
     /// any page that fails after its retries fails the whole read.
     fn tally<'a>(&'a mut self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Tally>>;
 
+    /// Checks the configured type names against the PSA's own lists: a name it lacks is a
+    /// settings error listing the real ones (exit 2), as a read would find.
+    fn check_types(&mut self) -> LocalBoxFuture<'_, Result<()>>;
+
     /// Requests sent to the PSA so far, retries included.
     fn request_count(&self) -> u64;
 }

@@ -26,10 +26,14 @@ pub async fn authenticate(env: &Env, source_flag: Option<SourceKind>) -> Result<
     }
     let psa = match &mut source {
         None => None,
-        Some((kind, source)) => Some(PsaIdentity {
-            source: *kind,
-            connected_as: source.identity().await?,
-        }),
+        Some((kind, source)) => {
+            let connected_as = source.identity().await?;
+            source.check_types().await?;
+            Some(PsaIdentity {
+                source: *kind,
+                connected_as,
+            })
+        }
     };
     Ok(AuthReport {
         source: source.as_ref().map(|(kind, _)| *kind),

@@ -5,7 +5,7 @@ use super::common::{
     UsageParts, WriteFlags, accounts_report, build_plan, check_guards, services_report,
     synthesize_state, usage_report,
 };
-use super::session::{Outcome, Session};
+use super::session::{Outcome, Psa, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::{Error, Result};
@@ -32,7 +32,7 @@ pub async fn run(
     w: WriteFlags,
     progress: &Progress,
 ) -> Result<RunReport> {
-    let mut s = Session::start(env, source_flag, "run", w, true).await?;
+    let mut s = Session::start(env, source_flag, "run", w, Psa::Required).await?;
     let result = body(&mut s, w, progress).await;
     s.finish(result)
 }

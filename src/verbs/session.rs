@@ -112,6 +112,15 @@ impl Recorder {
     }
 }
 
+/// What a verb needs of the PSA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Psa {
+    /// It reads the source.
+    Required,
+    /// It checks the type names when the PSA settings are there (`sync-services`).
+    IfConfigured,
+}
+
 /// A writing verb's run.
 pub(crate) struct Session {
     pub kind: SourceKind,
@@ -126,21 +135,29 @@ pub(crate) struct Session {
 impl Session {
     /// Resolves every setting, opens the ledger (a real run refuses to go on without it),
     /// takes the integration's lock (real runs), asks Gradient who the tokens belong to, and
-    /// records the run as `running`. `reads_psa`: whether the verb reads the source.
+    /// records the run as `running`.
     pub async fn start(
         env: &Env,
         source_flag: Option<SourceKind>,
         verb: &'static str,
         w: WriteFlags,
-        reads_psa: bool,
+        psa: Psa,
     ) -> Result<Session> {
         let cfg = SyncConfig::resolve(env, source_flag)?;
         let kind = cfg.kind;
         // The PSA settings too are resolved before the first request.
-        let source = if reads_psa {
-            Some(kind.open(env, &cfg.http)?)
-        } else {
-            None
+        let source = match psa {
+            Psa::Required => Some(kind.open(env, &cfg.http)?),
+            Psa::IfConfigured => match kind.open(env, &cfg.http) {
+                Ok(source) => Some(source),
+                Err(e) => {
+                    tracing::warn!(
+                        "the PSA settings are not complete ({e}), so the type names were not \
+                         checked against the PSA"
+                    );
+                    None
+                }
+            },
         };
         let integration = ledger::fingerprint(
             cfg.gradient.vendor_key.expose(),

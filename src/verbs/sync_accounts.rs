@@ -2,7 +2,7 @@
 //! and renames those whose name changed.
 
 use super::common::{WriteFlags, accounts_report, build_plan, synthesize_state};
-use super::session::{Outcome, Session};
+use super::session::{Outcome, Psa, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::{Error, Result};
@@ -25,7 +25,7 @@ pub async fn sync_accounts(
     w: WriteFlags,
     progress: &Progress,
 ) -> Result<AccountsReport> {
-    let mut s = Session::start(env, source_flag, "sync-accounts", w, true).await?;
+    let mut s = Session::start(env, source_flag, "sync-accounts", w, Psa::Required).await?;
     let result = body(&mut s, w, progress).await;
     s.finish(result)
 }

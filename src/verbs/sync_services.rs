@@ -2,7 +2,7 @@
 //! services (by name, ignoring case and spaces). Needs no PSA credentials.
 
 use super::common::{WriteFlags, build_plan, services_report, skus_of};
-use super::session::{Outcome, Session};
+use super::session::{Outcome, Psa, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::Result;
@@ -24,12 +24,16 @@ pub async fn sync_services(
     w: WriteFlags,
 ) -> Result<ServicesReport> {
     // The source names the services; its PSA settings are not needed.
-    let mut s = Session::start(env, source_flag, "sync-services", w, false).await?;
+    let mut s = Session::start(env, source_flag, "sync-services", w, Psa::IfConfigured).await?;
     let result = body(&mut s, w).await;
     s.finish(result)
 }
 
 async fn body(s: &mut Session, w: WriteFlags) -> Result<ServicesReport> {
+    // A misspelt type would make a service named after it: the names are checked first.
+    if let Some(source) = s.source.as_mut() {
+        crate::interrupt::before_writes(source.check_types()).await?;
+    }
     let skus = skus_of(&s.synthesize).await?;
     let plan = build_plan(Inputs {
         tally: &Tally::default(),

@@ -4,7 +4,7 @@
 use super::common::{
     UsageParts, WriteFlags, build_plan, check_guards, synthesize_state, usage_report,
 };
-use super::session::{Outcome, Session};
+use super::session::{Outcome, Psa, Session};
 use crate::apply::{self, Options};
 use crate::config::Env;
 use crate::error::{Error, Result};
@@ -40,7 +40,7 @@ pub async fn sync_usage(
     w: WriteFlags,
     progress: &Progress,
 ) -> Result<UsageReport> {
-    let mut s = Session::start(env, source_flag, "sync-usage", w, true).await?;
+    let mut s = Session::start(env, source_flag, "sync-usage", w, Psa::Required).await?;
     let result = body(&mut s, w, progress).await;
     s.finish(result)
 }

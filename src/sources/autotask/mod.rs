@@ -391,6 +391,10 @@ impl Source for AutotaskSource {
         self.identify().boxed_local()
     }
 
+    fn check_types(&mut self) -> LocalBoxFuture<'_, Result<()>> {
+        async move { self.resolve_types().await.map(|_| ()) }.boxed_local()
+    }
+
     fn tally<'a>(&'a mut self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Tally>> {
         self.read(progress).boxed_local()
     }

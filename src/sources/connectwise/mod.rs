@@ -311,6 +311,16 @@ impl Source for ConnectWiseSource {
         self.identify().boxed_local()
     }
 
+    fn check_types(&mut self) -> LocalBoxFuture<'_, Result<()>> {
+        async move {
+            match self.counted {
+                Counted::Contacts => self.resolve_contact_types().await.map(|_| ()),
+                Counted::Devices => self.resolve_configuration_types().await.map(|_| ()),
+            }
+        }
+        .boxed_local()
+    }
+
     fn tally<'a>(&'a mut self, progress: &'a Progress) -> LocalBoxFuture<'a, Result<Tally>> {
         match self.counted {
             Counted::Contacts => self.tally_contacts(progress).boxed_local(),
