@@ -115,6 +115,13 @@ pub enum Verb {
     SyncUsage(UsageArgs),
     /// sync-accounts, sync-services, then sync-usage: the scheduled job
     Run(UsageArgs),
+    /// Set a service these settings no longer count to 0 for every account, so billing for it stops
+    RetireService {
+        /// The service's name in Synthesize
+        name: String,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
     /// The run ledger: recent runs, one run's pairs (show RUN), what changed (diff [RUN_A RUN_B])
     History(HistoryArgs),
     /// Run the whole lifecycle of every source against a built-in sandbox (no credentials, no network)

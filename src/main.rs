@@ -140,6 +140,11 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
             verbs::fail_on_failed_writes(&report.usage)?;
             return Ok(pending(u.detailed_exitcode, &report.usage));
         }
+        Verb::RetireService { name, write } => {
+            let report = verbs::retire_service(env, source, &name, write.into(), progress).await?;
+            out.emit(&report);
+            verbs::fail_on_failed_writes(&report)?;
+        }
         Verb::History(h) => {
             let query = match h.action {
                 None => verbs::HistoryQuery::List { limit: h.limit },

@@ -751,3 +751,58 @@ async fn type_names_are_checked_by_sync_services_and_authenticate_too() {
     }
     assert!(w.gradient.partner().skus.is_empty(), "no bogus service");
 }
+
+/// Regression: dropping a type from the settings left its service billing its old counts,
+/// silently.
+#[tokio::test(flavor = "multi_thread")]
+async fn services_no_longer_counted_are_named_and_retire_service_stops_them() {
+    let w = World::start().await;
+    w.ready().await;
+    for _ in 0..2 {
+        let mut cmd = w.cmd(&["run"]);
+        cmd.env("CONNECTWISE_CONTACT_TYPES", "Billed User,VIP");
+        let o = run(cmd).await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        // The partner maps the new VIP service.
+        w.gradient.map_everything();
+    }
+    let vip_total = |w: &World| -> f64 {
+        w.gradient
+            .current_counts()
+            .iter()
+            .filter(|((_, s), _)| s == "VIP")
+            .map(|(_, n)| n)
+            .sum()
+    };
+    assert!(vip_total(&w) > 0.0);
+
+    // VIP dropped from the settings: named, with its last total, and left as it is.
+    let o = w.ok(&["--output", "json", "sync-usage"]).await;
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let foreign = &report["foreign_services"][0];
+    assert_eq!(foreign["name"], "VIP", "{report}");
+    assert!(foreign["last_total"].as_u64().unwrap() > 0, "{foreign}");
+    assert!(
+        stderr(&o).contains("retire-service 'VIP'"),
+        "{}",
+        stderr(&o)
+    );
+
+    for (name, code) in [("Billed User", 2), ("Nope", 2)] {
+        let o = run(w.cmd(&["retire-service", name])).await;
+        assert_eq!(o.status.code(), Some(code), "{name}: {}", stderr(&o));
+    }
+    let dry = w.json(&["retire-service", "VIP", "--dry-run"]).await;
+    assert!(
+        dry["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["count"] == 0)
+    );
+    assert!(vip_total(&w) > 0.0, "a dry run writes nothing");
+    w.ok(&["retire-service", "vip"]).await;
+    assert_eq!(vip_total(&w), 0.0, "billing for it stops");
+    let o = w.ok(&["sync-usage"]).await;
+    assert!(stderr(&o).contains("last set to 0"), "{}", stderr(&o));
+}

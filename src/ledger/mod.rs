@@ -473,6 +473,35 @@ impl Ledger {
         }))
     }
 
+    /// The total a service was last set to for an integration (by a real `sync-usage`, `run`
+    /// or `retire-service` that succeeded), the run, and when; the name compared ignoring case
+    /// and spaces.
+    pub fn last_total(&self, integration: &str, service: &str) -> Result<Option<(u64, i64, i64)>> {
+        let wanted = crate::names::normalize(service);
+        let runs = self.query_runs(
+            "WHERE integration = ?1 AND status = 'succeeded' AND dry_run = 0
+               AND verb IN ('sync-usage', 'run', 'retire-service')
+             ORDER BY id DESC LIMIT 200",
+            params![integration],
+        )?;
+        for run in runs {
+            let pairs: Vec<Pair> = self
+                .pairs(run.id)?
+                .into_iter()
+                .filter(|p| crate::names::normalize(&p.service) == wanted)
+                .collect();
+            if !pairs.is_empty() {
+                let total = pairs
+                    .iter()
+                    .filter(|p| p.result == "set" || p.result == "unmapped")
+                    .map(|p| p.count)
+                    .sum();
+                return Ok(Some((total, run.id, run.started_at)));
+            }
+        }
+        Ok(None)
+    }
+
     /// When a source last ran successfully for an organization with other tokens (another
     /// integration fingerprint): the tokens were regenerated, most likely.
     pub fn other_tokens(

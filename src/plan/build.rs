@@ -44,6 +44,17 @@ pub fn build(inputs: Inputs<'_>) -> Plan {
             action,
         });
     }
+    plan.foreign = inputs
+        .skus
+        .iter()
+        .filter(|sku| {
+            !inputs
+                .services
+                .iter()
+                .any(|d| normalize(&d.name) == normalize(&sku.name))
+        })
+        .map(|sku| sku.name.clone())
+        .collect();
     if inputs.scope.counts {
         let accounts = if inputs.scope.accounts {
             accounts_after(&plan.accounts, inputs.existing)

@@ -117,6 +117,9 @@ pub struct Plan {
     pub services: Vec<ServiceStep>,
     pub counts: Vec<PlannedCount>,
     pub notes: Vec<Note>,
+    /// The vendor's services in Synthesize that this source and configuration do not count:
+    /// their counts stay as they are, and keep billing (`retire-service` stops them).
+    pub foreign: Vec<String>,
 }
 
 /// Why a planned count cannot be written (a dry run says so too: it predicts the real run).

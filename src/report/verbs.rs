@@ -198,8 +198,21 @@ pub struct UsageReport {
     /// Interrupted (Ctrl-C, SIGTERM) during the writes: the pairs not sent say so.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// The vendor's services this configuration does not count.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign_services: Vec<ForeignService>,
     pub read: ReadSummary,
     pub requests: Requests,
+}
+
+/// A service of the vendor this configuration does not count: its counts stay as they are,
+/// and keep billing, until `retire-service` sets them to 0.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForeignService {
+    pub name: String,
+    /// What the ledger says it was last set to, in all accounts together.
+    pub last_total: Option<u64>,
+    pub last_run: Option<i64>,
 }
 
 /// A guard's refusal, as a dry run reports it.

@@ -9,9 +9,9 @@ use crate::ledger::Baseline;
 use crate::plan::guard::Previous;
 use crate::plan::{self, Blocked, Plan, ServiceDef};
 use crate::report::verbs::{
-    AccountsReport, CountRow, NOT_ATTEMPTED, NOT_SENT_INTERRUPTED, ReadSummary, Refused, Requests,
-    ResultKind, ServiceResult, ServiceResultKind, ServiceTotal, ServicesReport, UsageReport,
-    summarize,
+    AccountsReport, CountRow, ForeignService, NOT_ATTEMPTED, NOT_SENT_INTERRUPTED, ReadSummary,
+    Refused, Requests, ResultKind, ServiceResult, ServiceResultKind, ServiceTotal, ServicesReport,
+    UsageReport, summarize,
 };
 use crate::sources::{self, SourceKind, Tally};
 
@@ -192,6 +192,7 @@ pub(crate) struct UsageParts<'a> {
     pub requests: Requests,
     pub baseline: Option<&'a Baseline>,
     pub refused: Option<Refused>,
+    pub foreign: Vec<ForeignService>,
 }
 
 pub(crate) fn usage_report(parts: UsageParts<'_>) -> UsageReport {
@@ -204,6 +205,7 @@ pub(crate) fn usage_report(parts: UsageParts<'_>) -> UsageReport {
         requests,
         baseline,
         refused,
+        foreign,
     } = parts;
     let previous = baseline.map(|b| &b.counts);
     let counts: Vec<CountRow> = applied
@@ -299,6 +301,7 @@ pub(crate) fn usage_report(parts: UsageParts<'_>) -> UsageReport {
             .counts
             .iter()
             .any(|(_, o)| *o == CountOutcomeKind::Interrupted),
+        foreign_services: foreign,
         counts,
         read: ReadSummary::of(tally),
         requests,

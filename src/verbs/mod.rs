@@ -8,6 +8,7 @@ mod common;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 mod history;
+mod retire_service;
 mod run;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
@@ -21,6 +22,7 @@ pub use crate::plan::guard::Allowances;
 pub use authenticate::authenticate;
 pub use common::{WriteFlags, check_settings, fail_on_failed_writes};
 pub use history::{HistoryAnswer, HistoryQuery, history};
+pub use retire_service::retire_service;
 pub use run::run;
 pub use sync_accounts::sync_accounts;
 pub use sync_services::sync_services;

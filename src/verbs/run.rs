@@ -51,6 +51,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Run
         services: &s.cfg.services,
         scope: Scope::ALL,
     })?;
+    let foreign = s.foreign_services(&plan);
     s.record_plan(&plan);
     let refused = check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
     let opts = Options {
@@ -69,6 +70,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Run
         requests: s.requests(),
         baseline: s.previous(),
         refused,
+        foreign,
     });
     // For --detailed-exitcode, accounts and services to create or rename are changes too.
     usage.changes +=

@@ -13,7 +13,7 @@ use crate::ledger::{
     self, Baseline, Change, Finish, IntegrationLock, Ledger, LockState, NewRun, Pair, RunLock,
     Status,
 };
-use crate::report::verbs::Requests;
+use crate::report::verbs::{ForeignService, Requests};
 use crate::sources::{Source, SourceKind};
 
 /// What a verb's result says about how the run went, for the ledger.
@@ -119,6 +119,8 @@ pub(crate) enum Psa {
     Required,
     /// It checks the type names when the PSA settings are there (`sync-services`).
     IfConfigured,
+    /// It does not touch the PSA (`retire-service`).
+    No,
 }
 
 /// A writing verb's run.
@@ -129,6 +131,7 @@ pub(crate) struct Session {
     pub source: Option<Box<dyn Source>>,
     /// What the last successful run of this source and integration wrote.
     pub baseline: Option<Baseline>,
+    integration: String,
     recorder: Option<Recorder>,
 }
 
@@ -148,6 +151,7 @@ impl Session {
         // The PSA settings too are resolved before the first request.
         let source = match psa {
             Psa::Required => Some(kind.open(env, &cfg.http)?),
+            Psa::No => None,
             Psa::IfConfigured => match kind.open(env, &cfg.http) {
                 Ok(source) => Some(source),
                 Err(e) => {
@@ -223,6 +227,7 @@ impl Session {
             synthesize,
             source,
             baseline,
+            integration,
             recorder,
         })
     }
@@ -257,6 +262,39 @@ impl Session {
                 r.record(event);
             }
         }
+    }
+
+    /// The vendor's services this configuration does not count, with what the ledger says
+    /// they were last set to; each is warned about: its counts stay, and keep billing.
+    pub fn foreign_services(&self, plan: &crate::plan::Plan) -> Vec<ForeignService> {
+        plan.foreign
+            .iter()
+            .map(|name| {
+                let last = self
+                    .recorder
+                    .as_ref()
+                    .and_then(|r| r.ledger.last_total(&self.integration, name).ok().flatten());
+                let said = match last {
+                    Some((total, run, when)) => format!(
+                        "last set to {total} in all by run {run} on {}",
+                        crate::text::utc(when)
+                    ),
+                    None => "no run of this ledger set it".into(),
+                };
+                tracing::warn!(
+                    "Synthesize has a service this configuration does not count: '{}' ({said}); \
+                     its counts stay as they are and keep billing; stop them with \
+                     `synthesize-sync retire-service '{}'`",
+                    crate::text::escape(name),
+                    crate::text::escape(name)
+                );
+                ForeignService {
+                    name: name.clone(),
+                    last_total: last.map(|(t, _, _)| t),
+                    last_run: last.map(|(_, r, _)| r),
+                }
+            })
+            .collect()
     }
 
     /// Requests sent so far to each side.

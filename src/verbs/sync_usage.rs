@@ -59,6 +59,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
         services: &s.cfg.services,
         scope: Scope::COUNTS,
     })?;
+    let foreign = s.foreign_services(&plan);
     s.record_plan(&plan);
     let refused = check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
     let opts = Options {
@@ -77,5 +78,6 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
         requests: s.requests(),
         baseline: s.previous(),
         refused,
+        foreign,
     }))
 }
