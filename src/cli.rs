@@ -122,6 +122,9 @@ pub enum Verb {
         #[command(flatten)]
         write: WriteArgs,
     },
+    /// A go/no-go checklist for a source: settings, both sides' credentials, types, services,
+    /// accounts, foreign services, the ledger, the lock, the last run, unmapped pairs
+    Doctor,
     /// The run ledger: recent runs, one run's pairs (show RUN), what changed (diff [RUN_A RUN_B])
     History(HistoryArgs),
     /// Run the whole lifecycle of every source against a built-in sandbox (no credentials, no network)

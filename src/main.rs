@@ -44,8 +44,10 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&cli, &env);
-    // After the log is set up: the checks warn about names that look wrong.
+    // After the log is set up: the checks warn about names that look wrong. `doctor` reports
+    // them as a check of its own.
     if !needs_no_settings(&cli.verb)
+        && !matches!(cli.verb, Verb::Doctor)
         && let Err(e) = verbs::check_settings(&env)
     {
         return fail(&early, &e);
@@ -139,6 +141,13 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
             out.emit(&report);
             verbs::fail_on_failed_writes(&report.usage)?;
             return Ok(pending(u.detailed_exitcode, &report.usage));
+        }
+        Verb::Doctor => {
+            let report = verbs::doctor(env, source).await?;
+            out.emit(&report);
+            if !report.ok {
+                return Ok(Done::Exit(1));
+            }
         }
         Verb::RetireService { name, write } => {
             let report = verbs::retire_service(env, source, &name, write.into(), progress).await?;

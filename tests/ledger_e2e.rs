@@ -806,3 +806,44 @@ async fn services_no_longer_counted_are_named_and_retire_service_stops_them() {
     let o = w.ok(&["sync-usage"]).await;
     assert!(stderr(&o).contains("last set to 0"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_is_a_go_no_go_checklist() {
+    let w = World::start().await;
+    let o = run(w.cmd(&["--output", "json", "doctor"])).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    let status = |v: &Value, name: &str| -> String {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(status(&v, "services"), "fail", "{v}");
+    w.ready().await;
+    w.ok(&["run"]).await;
+    w.ok(&["update-status"]).await;
+    let v = w.json(&["doctor"]).await;
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "ok"),
+        "{v}"
+    );
+    // A misconfigured copy names each problem.
+    let mut cmd = w.cmd(&["doctor"]);
+    cmd.env("CONNECTWISE_CONTACT_TYPES", "Billed Users")
+        .env("CONNECTWISE_PRIVATE_KEY", "wrong-private-key");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(text.contains("FAIL  PSA credentials"), "{text}");
+    assert!(text.contains("no go"), "{text}");
+}

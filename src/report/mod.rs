@@ -3,6 +3,7 @@
 
 #[cfg(feature = "sandbox")]
 pub(crate) mod demo;
+pub mod doctor;
 pub mod history;
 mod output;
 pub mod verbs;

@@ -7,6 +7,7 @@ mod authenticate;
 mod common;
 #[cfg(feature = "sandbox")]
 pub mod demo;
+mod doctor;
 mod history;
 mod retire_service;
 mod run;
@@ -21,6 +22,7 @@ mod update_status;
 pub use crate::plan::guard::Allowances;
 pub use authenticate::authenticate;
 pub use common::{WriteFlags, check_settings, fail_on_failed_writes};
+pub use doctor::doctor;
 pub use history::{HistoryAnswer, HistoryQuery, history};
 pub use retire_service::retire_service;
 pub use run::run;

@@ -1,0 +1,271 @@
+//! `doctor`: one go/no-go checklist for a source, each line `ok`/`warn`/`fail` with the fix.
+//! It reads everything a run reads and writes nothing (the ledger included).
+
+use super::common::{SyncConfig, build_plan, check_settings, synthesize_state};
+use crate::config::{self, Env};
+use crate::error::{Error, Result};
+use crate::gradient::Synthesize;
+use crate::ledger::{self, IntegrationLock, Ledger, LockState};
+use crate::plan::{Inputs, Scope, ServiceAction};
+use crate::progress::Progress;
+use crate::report::doctor::{Check, DoctorReport, Status};
+use crate::sources::{self, SourceKind};
+use crate::text::{plural, utc};
+
+fn check(
+    name: &'static str,
+    status: Status,
+    detail: impl Into<String>,
+    fix: Option<String>,
+) -> Check {
+    Check {
+        check: name,
+        status,
+        detail: detail.into(),
+        fix,
+    }
+}
+
+fn failed(name: &'static str, e: &Error) -> Check {
+    check(name, Status::Fail, e.to_string(), None)
+}
+
+pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<DoctorReport> {
+    let mut checks = Vec::new();
+    let kind = sources::optional(env, source_flag).ok().flatten();
+    let report = |checks: Vec<Check>| DoctorReport {
+        source: kind,
+        ok: !checks.iter().any(|c| c.status == Status::Fail),
+        checks,
+    };
+    // 1. Settings.
+    let cfg = match check_settings(env).and_then(|()| SyncConfig::resolve(env, source_flag)) {
+        Ok(cfg) => {
+            checks.push(check("settings", Status::Ok, env.where_read(), None));
+            cfg
+        }
+        Err(e) => {
+            checks.push(failed("settings", &e));
+            return Ok(report(checks));
+        }
+    };
+    let mut source = match cfg.kind.open(env, &cfg.http) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            checks.push(failed("PSA settings", &e));
+            None
+        }
+    };
+    // 2. Gradient.
+    let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
+    let organization = match synthesize.organization().await {
+        Ok(org) => {
+            let (status, fix) = match org.status.as_str() {
+                "inactive" | "disabled" | "error" => (
+                    Status::Warn,
+                    Some(
+                        "run `synthesize-sync update-status` (pending) so the partner can map"
+                            .into(),
+                    ),
+                ),
+                _ => (Status::Ok, None),
+            };
+            checks.push(check(
+                "Gradient tokens",
+                status,
+                format!(
+                    "connected to {} as vendor {} (integration status: {})",
+                    org.name, org.vendor_name, org.status
+                ),
+                fix,
+            ));
+            Some(org)
+        }
+        Err(e) => {
+            checks.push(failed("Gradient tokens", &e));
+            None
+        }
+    };
+    // 3, 4. The PSA and its type names.
+    let mut tally = None;
+    if let Some(s) = source.as_mut() {
+        match s.identity().await {
+            Ok(who) => {
+                checks.push(check("PSA credentials", Status::Ok, who, None));
+                match s.check_types().await {
+                    Ok(()) => checks.push(check(
+                        "type names",
+                        Status::Ok,
+                        "every configured type exists",
+                        None,
+                    )),
+                    Err(e) => checks.push(failed("type names", &e)),
+                }
+                match s.tally(&Progress::quiet()).await {
+                    Ok(t) => tally = Some(t),
+                    Err(e) => checks.push(failed("PSA read", &e)),
+                }
+            }
+            Err(e) => checks.push(failed("PSA credentials", &e)),
+        }
+    }
+    let Some(organization) = organization else {
+        return Ok(report(checks));
+    };
+    // 5, 6, 7. Services and accounts in Synthesize.
+    match synthesize_state(&synthesize, true).await {
+        Ok((existing, skus)) => {
+            let empty = crate::sources::Tally::default();
+            let plan = build_plan(Inputs {
+                tally: tally.as_ref().unwrap_or(&empty),
+                existing: &existing,
+                skus: &skus,
+                services: &cfg.services,
+                scope: Scope::COUNTS,
+            })?;
+            let missing: Vec<&str> = plan
+                .services
+                .iter()
+                .filter(|s| s.action == ServiceAction::Missing)
+                .map(|s| s.name.as_str())
+                .collect();
+            checks.push(if missing.is_empty() {
+                check(
+                    "services",
+                    Status::Ok,
+                    format!("all {} present", plan.services.len()),
+                    None,
+                )
+            } else {
+                check(
+                    "services",
+                    Status::Fail,
+                    format!("missing in Synthesize: {}", missing.join(", ")),
+                    Some("run `synthesize-sync sync-services` (or `run`)".into()),
+                )
+            });
+            if tally.is_some() {
+                let absent: std::collections::BTreeSet<&str> = plan
+                    .counts
+                    .iter()
+                    .filter(|c| c.blocked == Some(crate::plan::Blocked::MissingAccount))
+                    .map(|c| c.account_id.as_str())
+                    .collect();
+                checks.push(if absent.is_empty() {
+                    check(
+                        "accounts",
+                        Status::Ok,
+                        format!("{} in Synthesize", existing.len()),
+                        None,
+                    )
+                } else {
+                    check(
+                        "accounts",
+                        Status::Warn,
+                        format!(
+                            "{} with counted items not in Synthesize yet",
+                            plural(absent.len() as u64, "company")
+                        ),
+                        Some("run `synthesize-sync sync-accounts` (or `run`)".into()),
+                    )
+                });
+            }
+            checks.push(if plan.foreign.is_empty() {
+                check("foreign services", Status::Ok, "none", None)
+            } else {
+                check(
+                    "foreign services",
+                    Status::Warn,
+                    format!(
+                        "services these settings do not count, still billing their last counts: {}",
+                        plan.foreign.join(", ")
+                    ),
+                    Some("retire each with `synthesize-sync retire-service NAME`".into()),
+                )
+            });
+        }
+        Err(e) => checks.push(failed("Synthesize state", &e)),
+    }
+    // 8, 9, 10. The ledger: unmapped pairs, the lock, the last run.
+    let integration = ledger::fingerprint(
+        cfg.gradient.vendor_key.expose(),
+        cfg.gradient.partner_key.expose(),
+    );
+    let _ = &organization;
+    match ledger::location::state_dir(env) {
+        None => checks.push(check(
+            "run ledger",
+            Status::Fail,
+            "no state directory: SYNC_STATE_DIR is not set and there is no home directory",
+            Some("set SYNC_STATE_DIR to a directory this user can write".into()),
+        )),
+        Some(dir) => match Ledger::open_existing(&dir) {
+            Err(e) => checks.push(failed("run ledger", &e)),
+            Ok(None) => checks.push(check(
+                "run ledger",
+                Status::Warn,
+                format!("no run recorded yet in {}", dir.display()),
+                Some("run `synthesize-sync run --dry-run`, then `run`".into()),
+            )),
+            Ok(Some(l)) => {
+                checks.push(check(
+                    "run ledger",
+                    Status::Ok,
+                    l.path().display().to_string(),
+                    None,
+                ));
+                match IntegrationLock::try_exclusive(&dir, &integration) {
+                    Ok(LockState::Taken(_)) => checks.push(check("lock", Status::Ok, "free", None)),
+                    Ok(LockState::HeldBy(who)) => checks.push(check(
+                        "lock",
+                        Status::Warn,
+                        format!("a run is writing now: {who}"),
+                        Some("wait for it to end".into()),
+                    )),
+                    Err(e) => checks.push(failed("lock", &e)),
+                }
+                let stale = config::stale_after_days(env).unwrap_or(8);
+                match l.successful(cfg.kind.name(), &integration, 1)?.first() {
+                    None => checks.push(check(
+                        "last run",
+                        Status::Warn,
+                        "no successful sync of this source and integration yet",
+                        Some("run `synthesize-sync run`".into()),
+                    )),
+                    Some(last) => {
+                        let ended = last.ended_at.unwrap_or(last.started_at);
+                        let days = (ledger::now() - ended) / 86_400;
+                        let old = days >= i64::try_from(stale).unwrap_or(i64::MAX);
+                        checks.push(check(
+                            "last run",
+                            if old { Status::Warn } else { Status::Ok },
+                            format!("run {} ended {} ({days} days ago)", last.id, utc(ended)),
+                            old.then(|| "check that the schedule still runs".into()),
+                        ));
+                    }
+                }
+                match l.unmapped(cfg.kind.name(), &integration)? {
+                    // New unmapped pairs are normal (the partner maps them in Synthesize);
+                    // old ones are forgotten mappings.
+                    Some((n, since)) if n > 0 => {
+                        let days = (ledger::now() - since) / 86_400;
+                        let old = days >= i64::try_from(stale).unwrap_or(i64::MAX);
+                        checks.push(check(
+                            "unmapped pairs",
+                            if old { Status::Warn } else { Status::Ok },
+                            format!(
+                                "{} unmapped, the oldest since {} ({days} days)",
+                                plural(n as u64, "pair"),
+                                utc(since)
+                            ),
+                            old.then(|| "map those accounts and services in Synthesize".into()),
+                        ))
+                    }
+                    Some(_) => checks.push(check("unmapped pairs", Status::Ok, "none", None)),
+                    None => {}
+                }
+            }
+        },
+    }
+    Ok(report(checks))
+}
