@@ -194,7 +194,7 @@ impl AutotaskSource {
                 "AUTOTASK_SERVICES",
                 format!(
                     "names configuration item types this Autotask tenant does not have: {}; \
-                     its types are: {} (case and spaces are ignored)",
+                     its types are: {} (case and extra spaces are ignored)",
                     missing.join(", "),
                     tenant_types()
                 ),

@@ -381,7 +381,7 @@ fn resolve_types(
             return Err(Error::setting(
                 variable,
                 format!(
-                    "'{name}' is not a {what} in ConnectWise (case and spaces are ignored); \
+                    "'{name}' is not a {what} in ConnectWise (case and extra spaces are ignored); \
                      its {what}s are: {list}"
                 ),
             ));
