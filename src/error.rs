@@ -83,6 +83,10 @@ pub enum Error {
     #[error("refused: {0}")]
     Guard(String),
 
+    /// A check failed, as the report already printed says (exit `code`).
+    #[error("{message}")]
+    Reported { code: u8, message: String },
+
     /// Interrupted by SIGINT (exit 130) or SIGTERM (exit 143). Before any write, nothing was
     /// written; during the writes, the report lists what was and was not.
     #[error(
@@ -159,7 +163,7 @@ impl Error {
         match self {
             Error::Setting { .. } | Error::Usage(_) => 2,
             Error::Auth { .. } => 3,
-            Error::Interrupted { code, .. } => *code,
+            Error::Interrupted { code, .. } | Error::Reported { code, .. } => *code,
             Error::Guard(_) => 4,
             Error::Drop(_) => 5,
             Error::Locked(_) => 6,

@@ -119,7 +119,18 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
         ));
     }
     match cli.verb {
-        Verb::Authenticate => out.emit(&verbs::authenticate(env, source).await?),
+        Verb::Authenticate => {
+            let report = verbs::authenticate(env, source).await?;
+            out.emit(&report);
+            if let Some(psa) = &report.psa
+                && let Some(e) = &psa.error
+            {
+                return Err(Error::Reported {
+                    code: psa.exit_code,
+                    message: e.clone(),
+                });
+            }
+        }
         Verb::SyncAccounts(w) => {
             out.emit(&verbs::sync_accounts(env, source, w.into(), progress).await?)
         }
@@ -244,6 +255,7 @@ fn fail(out: &Output, e: &Error) -> ExitCode {
         Error::WritesFailed { .. }
             | Error::WritesHalted { .. }
             | Error::RecordIncomplete
+            | Error::Reported { .. }
             | Error::Interrupted { reported: true, .. }
     ) {
         let refused = e

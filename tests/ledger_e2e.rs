@@ -847,3 +847,25 @@ async fn doctor_is_a_go_no_go_checklist() {
     assert!(text.contains("FAIL  PSA credentials"), "{text}");
     assert!(text.contains("no go"), "{text}");
 }
+
+/// Regression: a failing PSA check hid Gradient's answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn authenticate_reports_gradient_even_when_the_psa_check_fails() {
+    let w = World::start().await;
+    let mut cmd = w.cmd(&["authenticate"]);
+    cmd.env("CONNECTWISE_PRIVATE_KEY", "wrong-private-key");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Synthesize: connected to") && out.contains("FAILED"),
+        "{out}"
+    );
+    let mut cmd = w.cmd(&["--output", "json", "authenticate"]);
+    cmd.env("CONNECTWISE_PRIVATE_KEY", "wrong-private-key");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert!(v["synthesize"]["organization"].is_string(), "{v}");
+    assert!(v["psa"]["error"].is_string(), "{v}");
+}

@@ -464,7 +464,14 @@ pub struct AuthReport {
 #[derive(Debug, Serialize)]
 pub struct PsaIdentity {
     pub source: SourceKind,
-    pub connected_as: String,
+    /// Who the PSA credentials belong to; `null` when the check failed.
+    pub connected_as: Option<String>,
+    /// Why the PSA check failed (the run exits with its code, after this report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The exit code of that failure.
+    #[serde(skip)]
+    pub exit_code: u8,
 }
 
 #[derive(Debug, Serialize)]
@@ -483,11 +490,11 @@ impl Render for AuthReport {
             esc(&self.synthesize.integration_status)
         );
         match &self.psa {
-            Some(psa) => s.push_str(&format!(
-                "{}: {}\n",
-                psa.source,
-                esc(&psa.connected_as)
-            )),
+            Some(psa) => match (&psa.connected_as, &psa.error) {
+                (_, Some(e)) => s.push_str(&format!("{}: FAILED: {}\n", psa.source, esc(e))),
+                (Some(who), None) => s.push_str(&format!("{}: {}\n", psa.source, esc(who))),
+                (None, None) => {}
+            },
             None => s.push_str(
                 "PSA: not checked (no source given; pass --source or set SYNC_SOURCE to check it too)\n",
             ),

@@ -24,14 +24,29 @@ pub async fn authenticate(env: &Env, source_flag: Option<SourceKind>) -> Result<
             crate::ledger::fingerprint(gradient.vendor_key.expose(), gradient.partner_key.expose());
         super::history::warn_if_stale(env, &ledger, *kind, &integration)?;
     }
+    // The PSA's failure does not hide Gradient's answer: both are reported.
     let psa = match &mut source {
         None => None,
         Some((kind, source)) => {
-            let connected_as = source.identity().await?;
-            source.check_types().await?;
-            Some(PsaIdentity {
-                source: *kind,
-                connected_as,
+            let checked = async {
+                let who = source.identity().await?;
+                source.check_types().await?;
+                Ok::<_, crate::error::Error>(who)
+            }
+            .await;
+            Some(match checked {
+                Ok(who) => PsaIdentity {
+                    source: *kind,
+                    connected_as: Some(who),
+                    error: None,
+                    exit_code: 0,
+                },
+                Err(e) => PsaIdentity {
+                    source: *kind,
+                    connected_as: None,
+                    error: Some(e.to_string()),
+                    exit_code: e.exit_code(),
+                },
             })
         }
     };
