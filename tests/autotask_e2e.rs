@@ -850,8 +850,10 @@ async fn measure_fifty_thousand_items() {
 async fn the_all_zero_guard_refuses_before_writing_anything() {
     let g = default_grouping();
     let w = World::start(AtTenant::sample()).await;
+    // One ledger for the runs of this test: the integration stays this source's.
+    let state = common::fresh_state_dir();
     let mut cmd = w.cmd(&g);
-    cmd.arg("run");
+    cmd.env("SYNC_STATE_DIR", &state).arg("run");
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let skus_before = w.gradient.partner().skus.len();
@@ -860,7 +862,9 @@ async fn the_all_zero_guard_refuses_before_writing_anything() {
     // Every item gone, and a new service on top: every count would be 0.
     w.autotask.update_tenant(|t| t.configuration_items.clear());
     let mut cmd = w.cmd(&g);
-    cmd.env("AUTOTASK_SERVICES", "Servers=Server").arg("run");
+    cmd.env("SYNC_STATE_DIR", &state)
+        .env("AUTOTASK_SERVICES", "Servers=Server")
+        .arg("run");
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(stderr(&o).contains("--allow-all-zero"), "{}", stderr(&o));
@@ -876,7 +880,8 @@ async fn the_all_zero_guard_refuses_before_writing_anything() {
     );
 
     let mut cmd = w.cmd(&g);
-    cmd.env("AUTOTASK_SERVICES", "Servers=Server")
+    cmd.env("SYNC_STATE_DIR", &state)
+        .env("AUTOTASK_SERVICES", "Servers=Server")
         .args(["run", "--dry-run"]);
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -887,7 +892,8 @@ async fn the_all_zero_guard_refuses_before_writing_anything() {
     );
 
     let mut cmd = w.cmd(&g);
-    cmd.env("AUTOTASK_SERVICES", "Servers=Server")
+    cmd.env("SYNC_STATE_DIR", &state)
+        .env("AUTOTASK_SERVICES", "Servers=Server")
         .args(["run", "--allow-all-zero"]);
     let o = run(cmd).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

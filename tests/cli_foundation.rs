@@ -34,8 +34,12 @@ async fn sync_services_creates_each_service_once_for_every_source() {
             vec!["Managed Workstations", "Managed Servers", "Network Devices"],
         ),
     ] {
+        // Each source has its own integration (partner key), as in Synthesize.
+        let partner = format!("partner-key-for-{source}");
+        sim.add_partner(&partner, source);
         let mut cmd = binary_for(&sim, &server);
-        cmd.args(["--source", source, "sync-services"]);
+        cmd.env("GRADIENT_PARTNER_API_KEY", &partner)
+            .args(["--source", source, "sync-services"]);
         let o = run(cmd).await;
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert!(
@@ -45,7 +49,13 @@ async fn sync_services_creates_each_service_once_for_every_source() {
         );
 
         let mut again = binary_for(&sim, &server);
-        again.args(["--source", source, "--output", "json", "sync-services"]);
+        again.env("GRADIENT_PARTNER_API_KEY", &partner).args([
+            "--source",
+            source,
+            "--output",
+            "json",
+            "sync-services",
+        ]);
         let o = run(again).await;
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
@@ -63,8 +73,10 @@ async fn sync_services_creates_each_service_once_for_every_source() {
             .map(|s| s["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, expected);
+        let mut created = 0;
+        sim.update_partner_by_key(&partner, |p| created = p.skus.len());
+        assert_eq!(created, expected.len(), "no duplicates");
     }
-    assert_eq!(sim.partner().skus.len(), 6, "no duplicates");
 }
 
 #[tokio::test]

@@ -642,6 +642,10 @@ async fn a_300_mb_page_fails_the_read_under_64_mib() {
             err.contains("ConnectWise") && err.contains("larger than 32 MiB"),
             "{err}"
         );
+        println!(
+            "300 MB page, declared length {declare_length}: peak RSS {} MiB",
+            peak / (1024 * 1024)
+        );
         assert!(
             peak < 64 * 1024 * 1024,
             "peak RSS {} MiB (declared length: {declare_length})",

@@ -869,3 +869,35 @@ async fn authenticate_reports_gradient_even_when_the_psa_check_fails() {
     assert!(v["synthesize"]["organization"].is_string(), "{v}");
     assert!(v["psa"]["error"].is_string(), "{v}");
 }
+
+/// Regression: with a ledger that did not know the integration (a new machine, a CI runner),
+/// a contacts settings file holding another source's tokens created accounts and services
+/// there and wrote its counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_sources_integration_is_refused_even_by_a_new_ledger() {
+    let w = World::start().await;
+    // The integration belongs to the shared-devices source (its own ledger elsewhere).
+    let mut cmd = w.cmd(&["sync-services"]);
+    cmd.env("SYNC_SOURCE", "connectwise-shared-devices")
+        .env("SYNC_STATE_DIR", fresh_state_dir());
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let services = w.gradient.partner().skus.len();
+    for verb in ["run", "sync-accounts", "sync-services", "sync-usage"] {
+        let o = run(w.cmd(&[verb])).await;
+        assert_eq!(o.status.code(), Some(2), "{verb}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("another source's Gradient tokens"),
+            "{verb}: {}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(w.gradient.partner().skus.len(), services, "nothing created");
+    assert!(
+        w.gradient.partner().accounts.is_empty(),
+        "no account created"
+    );
+    assert_eq!(w.stored(), 0);
+    // Deliberately: --rebind.
+    w.ok(&["run", "--rebind"]).await;
+}

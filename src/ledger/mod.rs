@@ -268,32 +268,50 @@ impl Ledger {
     }
 
     fn migrate(&self) -> Result<()> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.db_err(e))?;
         let latest = schema::MIGRATIONS.len() as i64;
-        if version > latest {
-            return Err(Error::setting(
+        let version = |l: &Ledger| -> Result<i64> {
+            l.conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(|e| l.db_err(e))
+        };
+        let newer = |v: i64| {
+            Error::setting(
                 "SYNC_STATE_DIR",
                 format!(
-                    "the run ledger {} was written by a newer synthesize-sync (schema {version}, \
-                     this one knows {latest}); use that release, or another SYNC_STATE_DIR",
+                    "the run ledger {} was written by a newer synthesize-sync (schema {v}, this one \
+                     knows {latest}); use that release, or another SYNC_STATE_DIR",
                     self.path.display()
                 ),
-            ));
+            )
+        };
+        let seen = version(self)?;
+        if seen > latest {
+            return Err(newer(seen));
         }
-        for (i, step) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self
-                .conn
-                .unchecked_transaction()
-                .map_err(|e| self.db_err(e))?;
-            tx.execute_batch(step).map_err(|e| self.db_err(e))?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .map_err(|e| self.db_err(e))?;
-            tx.commit().map_err(|e| self.db_err(e))?;
+        if seen == latest {
+            return Ok(());
         }
-        Ok(())
+        // Two runs starting at once on a new ledger: one migrates, the other waits for it and
+        // then finds nothing to do (the version is read again inside the write transaction).
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.db_err(e))?;
+        let result = (|| -> Result<()> {
+            let now = version(self)?;
+            if now > latest {
+                return Err(newer(now));
+            }
+            for (i, step) in schema::MIGRATIONS.iter().enumerate().skip(now as usize) {
+                self.conn.execute_batch(step).map_err(|e| self.db_err(e))?;
+                self.conn
+                    .pragma_update(None, "user_version", (i + 1) as i64)
+                    .map_err(|e| self.db_err(e))?;
+            }
+            Ok(())
+        })();
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(end).map_err(|e| self.db_err(e))?;
+        result
     }
 
     /// Records a run as it starts; returns its id.

@@ -376,12 +376,12 @@ impl ResultKind {
 /// The result of `run`: the three steps, one PSA read.
 #[derive(Debug, Serialize)]
 pub struct RunReport {
-    pub source: SourceKind,
-    pub dry_run: bool,
-    pub accounts: AccountsReport,
-    pub services: ServicesReport,
+    /// `source`, `dry_run`, `counts`, `summary`… at the top level, as `sync-usage` prints them
+    /// (once: the steps below do not repeat them).
     #[serde(flatten)]
     pub usage: UsageReport,
+    pub accounts: AccountsReport,
+    pub services: ServicesReport,
 }
 
 impl Render for RunReport {

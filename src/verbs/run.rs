@@ -44,6 +44,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Run
         .ok_or_else(|| Error::Local("run: the source was not opened".into()))?;
     let tally = interrupt::before_writes(source.tally(progress)).await?;
     let (existing, skus) = interrupt::before_writes(synthesize_state(&s.synthesize, true)).await?;
+    s.check_fits(&skus, w)?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,
@@ -76,8 +77,6 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Run
     usage.changes +=
         plan.accounts.create.len() + plan.accounts.rename.len() + applied_creations(&applied);
     Ok(RunReport {
-        source: s.kind,
-        dry_run: w.dry_run,
         accounts: accounts_report(s.kind, &plan, &tally, w.dry_run),
         services: services_report(s.kind, &applied, w.dry_run),
         usage,

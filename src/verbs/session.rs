@@ -132,6 +132,10 @@ pub(crate) struct Session {
     /// What the last successful run of this source and integration wrote.
     pub baseline: Option<Baseline>,
     integration: String,
+    /// The MSP's name as Synthesize gives it.
+    organization: String,
+    bound: Bound,
+    dry_run: bool,
     recorder: Option<Recorder>,
 }
 
@@ -188,11 +192,13 @@ impl Session {
         let organization = synthesize.organization().await?;
         let mut recorder = None;
         let mut baseline = None;
+        let mut bound = Bound::Pending;
         if let (Some(ledger), Some(dir)) = (ledger, dir) {
             let started = start_record(&ledger, &dir, &integration, kind, verb, &organization, w);
             match started {
-                Ok((run, run_lock, previous)) => {
+                Ok((run, run_lock, previous, b)) => {
                     baseline = previous;
+                    bound = b;
                     recorder = Some(Recorder {
                         ledger,
                         run,
@@ -228,6 +234,9 @@ impl Session {
             source,
             baseline,
             integration,
+            organization: organization.name.clone(),
+            bound,
+            dry_run: w.dry_run,
             recorder,
         })
     }
@@ -297,6 +306,42 @@ impl Session {
             .collect()
     }
 
+    /// An integration the ledger does not know yet, whose services in Synthesize are all
+    /// another source's, holds most likely another source's tokens: refused (exit 2) unless
+    /// `--rebind` says it is deliberate. Before any write.
+    pub fn check_fits(&self, skus: &[crate::plan::Sku], w: WriteFlags) -> Result<()> {
+        use crate::names::normalize;
+        if self.bound == Bound::Here || w.rebind || skus.is_empty() {
+            return Ok(());
+        }
+        let ours = skus.iter().any(|k| {
+            self.cfg
+                .services
+                .iter()
+                .any(|d| normalize(&d.name) == normalize(&k.name))
+        });
+        if ours {
+            return Ok(());
+        }
+        let names: Vec<&str> = skus.iter().map(|k| k.name.as_str()).collect();
+        let why = format!(
+            "this Synthesize integration ({}) already has services ({}), none of which {} counts: \
+             these are most likely another source's Gradient tokens (each source needs its own \
+             integration); check GRADIENT_PARTNER_API_KEY, or run again with --rebind if this \
+             integration really is for {}",
+            crate::text::escape(&self.organization),
+            crate::text::escape(&names.join(", ")),
+            self.kind,
+            self.kind
+        );
+        if w.dry_run {
+            tracing::warn!("a real run would be refused (exit 2): {why}");
+            Ok(())
+        } else {
+            Err(Error::setting("GRADIENT_PARTNER_API_KEY", why))
+        }
+    }
+
     /// Requests sent so far to each side.
     pub fn requests(&self) -> Requests {
         Requests {
@@ -315,6 +360,15 @@ impl Session {
         let Some(r) = &self.recorder else {
             return result;
         };
+        if result.is_ok()
+            && self.bound == Bound::Pending
+            && !self.dry_run
+            && let Err(e) = r
+                .ledger
+                .bind(&self.integration, self.kind.name(), &self.organization)
+        {
+            tracing::error!("{e}; the integration's source is not remembered");
+        }
         let requests = self.requests();
         let (mut status, exit_code, mut error) = match &result {
             Ok(report) => {
@@ -372,8 +426,8 @@ fn start_record(
     verb: &'static str,
     organization: &crate::gradient::Organization,
     w: WriteFlags,
-) -> Result<(i64, RunLock, Option<Baseline>)> {
-    check_binding(ledger, integration, kind, &organization.name, w)?;
+) -> Result<(i64, RunLock, Option<Baseline>, Bound)> {
+    let bound = check_binding(ledger, integration, kind, &organization.name, w)?;
     ledger.mark_interrupted(integration)?;
     let baseline = ledger.baseline(kind.name(), integration)?;
     if baseline.is_none()
@@ -396,19 +450,29 @@ fn start_record(
         organization_name: &organization.name,
     })?;
     let run_lock = RunLock::take(dir, run)?;
-    Ok((run, run_lock, baseline))
+    Ok((run, run_lock, baseline, bound))
 }
 
 /// One source per integration: the ledger remembers which source writes to each, and
 /// another source against it is refused (exit 2) unless `--rebind` says it is deliberate.
 /// A first real run binds it; a dry run only warns.
+/// What the ledger says of the integration's source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    /// Bound to this source already.
+    Here,
+    /// Not bound yet, or moved here by `--rebind`: bound when the run succeeds, once it has
+    /// seen that the integration fits ([`Session::check_fits`]).
+    Pending,
+}
+
 fn check_binding(
     ledger: &Ledger,
     integration: &str,
     kind: SourceKind,
     organization: &str,
     w: WriteFlags,
-) -> Result<()> {
+) -> Result<Bound> {
     match ledger.binding(integration)? {
         Some(b) if b.source != kind.name() && !w.rebind => {
             let why = format!(
@@ -422,22 +486,20 @@ fn check_binding(
             );
             if w.dry_run {
                 tracing::warn!("a real run would be refused (exit 2): {why}");
-                Ok(())
+                Ok(Bound::Pending)
             } else {
                 Err(Error::setting("SYNC_SOURCE", why))
             }
         }
-        Some(b) if b.source == kind.name() => Ok(()),
-        previous if !w.dry_run => {
-            if let Some(b) = previous {
-                tracing::warn!(
-                    "--rebind: this integration moves from {} to {kind}",
-                    b.source
-                );
-            }
-            ledger.bind(integration, kind.name(), organization)
+        Some(b) if b.source == kind.name() => Ok(Bound::Here),
+        Some(b) => {
+            tracing::warn!(
+                "--rebind: this integration moves from {} to {kind}",
+                b.source
+            );
+            Ok(Bound::Pending)
         }
-        _ => Ok(()),
+        None => Ok(Bound::Pending),
     }
 }
 

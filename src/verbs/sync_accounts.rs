@@ -36,7 +36,8 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Acc
         .as_mut()
         .ok_or_else(|| Error::Local("sync-accounts: the source was not opened".into()))?;
     let tally = interrupt::before_writes(source.tally(progress)).await?;
-    let (existing, _) = interrupt::before_writes(synthesize_state(&s.synthesize, false)).await?;
+    let (existing, skus) = interrupt::before_writes(synthesize_state(&s.synthesize, true)).await?;
+    s.check_fits(&skus, w)?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,

@@ -35,6 +35,7 @@ async fn body(s: &mut Session, w: WriteFlags) -> Result<ServicesReport> {
         crate::interrupt::before_writes(source.check_types()).await?;
     }
     let skus = skus_of(&s.synthesize).await?;
+    s.check_fits(&skus, w)?;
     let plan = build_plan(Inputs {
         tally: &Tally::default(),
         existing: &[],

@@ -52,6 +52,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
         .ok_or_else(|| Error::Local("sync-usage: the source was not opened".into()))?;
     let tally = interrupt::before_writes(source.tally(progress)).await?;
     let (existing, skus) = interrupt::before_writes(synthesize_state(&s.synthesize, true)).await?;
+    s.check_fits(&skus, w)?;
     let plan = build_plan(Inputs {
         tally: &tally,
         existing: &existing,
