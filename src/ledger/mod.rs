@@ -752,6 +752,27 @@ impl IntegrationLock {
         }
     }
 
+    /// Who holds the integration's lock, if anyone, without taking it (`doctor`).
+    pub fn holder(dir: &Path, integration: &str) -> Option<String> {
+        use std::io::Read;
+        let path = dir.join("locks").join(format!("{integration}.lock"));
+        if !path.exists() {
+            return None;
+        }
+        let mut file = open_private(&path).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                None
+            }
+            Err(_) => {
+                let mut who = String::new();
+                let _ = file.read_to_string(&mut who);
+                Some(crate::text::escape(who.trim()).into_owned())
+            }
+        }
+    }
+
     fn file(dir: &Path, integration: &str) -> Result<File> {
         open_private(&dir.join("locks").join(format!("{integration}.lock")))
     }

@@ -231,6 +231,22 @@ pub struct ServiceTotal {
     pub count: u64,
 }
 
+/// What a run could not write (or a dry run predicts it could not): pairs of accounts not in
+/// Synthesize yet, and, in a dry run, pairs that would fail (a missing service).
+fn blocked(sm: UsageSummary, dry_run: bool) -> String {
+    let mut s = String::new();
+    if sm.missing_account > 0 {
+        s.push_str(&format!(
+            ", {} for accounts not in Synthesize yet (run sync-accounts)",
+            sm.missing_account
+        ));
+    }
+    if dry_run && sm.failed > 0 {
+        s.push_str(&format!(", {} that would fail (listed above)", sm.failed));
+    }
+    s
+}
+
 /// `s` right-aligned in `w` columns.
 fn right(s: &str, w: usize) -> String {
     format!("{}{s}", " ".repeat(w.saturating_sub(width(s))))
@@ -333,15 +349,20 @@ impl Render for UsageReport {
         s.push_str(&format!("{}: {}\n", self.source, self.read.text()));
         if self.dry_run {
             s.push_str(&format!(
-                "{}: {} counts planned, nothing written (dry run); {} PSA and {} Gradient requests\n",
-                self.source, sm.planned, self.requests.psa, self.requests.gradient
+                "{}: {} counts planned{}, nothing written (dry run); {} PSA and {} Gradient requests\n",
+                self.source,
+                sm.planned,
+                blocked(sm, true),
+                self.requests.psa,
+                self.requests.gradient
             ));
         } else {
             s.push_str(&format!(
-                "{}: {} set, {} unmapped (pairs the partner has not mapped in Synthesize yet), {} failed{}; {} PSA and {} Gradient requests\n",
+                "{}: {} set, {} unmapped (pairs the partner has not mapped in Synthesize yet){}, {} failed{}; {} PSA and {} Gradient requests\n",
                 self.source,
                 sm.set,
                 sm.unmapped,
+                blocked(sm, false),
                 sm.failed,
                 if sm.not_attempted > 0 && self.interrupted {
                     format!(" ({} not sent: interrupted)", sm.not_attempted)

@@ -5,7 +5,7 @@ use super::common::{SyncConfig, build_plan, check_settings, synthesize_state};
 use crate::config::{self, Env};
 use crate::error::{Error, Result};
 use crate::gradient::Synthesize;
-use crate::ledger::{self, IntegrationLock, Ledger, LockState};
+use crate::ledger::{self, IntegrationLock, Ledger};
 use crate::plan::{Inputs, Scope, ServiceAction};
 use crate::progress::Progress;
 use crate::report::doctor::{Check, DoctorReport, Status};
@@ -41,7 +41,34 @@ pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<Doctor
     // 1. Settings.
     let cfg = match check_settings(env).and_then(|()| SyncConfig::resolve(env, source_flag)) {
         Ok(cfg) => {
-            checks.push(check("settings", Status::Ok, env.where_read(), None));
+            let known: Vec<&str> = config::env::TOOL_SETTINGS
+                .into_iter()
+                .chain(
+                    sources::all()
+                        .iter()
+                        .flat_map(|s| s.settings().iter().copied()),
+                )
+                .collect();
+            let prefixes: Vec<&str> = config::env::TOOL_PREFIXES
+                .into_iter()
+                .chain(sources::all().iter().map(|s| s.variable_prefix()))
+                .collect();
+            let odd: Vec<String> = env
+                .notes
+                .iter()
+                .cloned()
+                .chain(env.unknown_names(&known, &prefixes))
+                .collect();
+            checks.push(if odd.is_empty() {
+                check("settings", Status::Ok, env.where_read(), None)
+            } else {
+                check(
+                    "settings",
+                    Status::Warn,
+                    odd.join("; "),
+                    Some("fix those names in the settings file".into()),
+                )
+            });
             cfg
         }
         Err(e) => {
@@ -112,6 +139,13 @@ pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<Doctor
     let Some(organization) = organization else {
         return Ok(report(checks));
     };
+    let integration = ledger::fingerprint(
+        cfg.gradient.vendor_key.expose(),
+        cfg.gradient.partner_key.expose(),
+    );
+    let binding = ledger::location::state_dir(env)
+        .and_then(|dir| Ledger::open_existing(&dir).ok().flatten())
+        .and_then(|l| l.binding(&integration).ok().flatten());
     // 5, 6, 7. Services and accounts in Synthesize.
     match synthesize_state(&synthesize, true).await {
         Ok((existing, skus)) => {
@@ -129,19 +163,42 @@ pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<Doctor
                 .filter(|s| s.action == ServiceAction::Missing)
                 .map(|s| s.name.as_str())
                 .collect();
-            checks.push(if missing.is_empty() {
-                check(
-                    "services",
-                    Status::Ok,
-                    format!("all {} present", plan.services.len()),
-                    None,
-                )
-            } else {
+            let doubled: Vec<&str> = plan
+                .services
+                .iter()
+                .filter(|st| {
+                    skus.iter()
+                        .filter(|k| {
+                            crate::names::normalize(&k.name) == crate::names::normalize(&st.name)
+                        })
+                        .count()
+                        > 1
+                })
+                .map(|st| st.name.as_str())
+                .collect();
+            checks.push(if !missing.is_empty() {
                 check(
                     "services",
                     Status::Fail,
                     format!("missing in Synthesize: {}", missing.join(", ")),
                     Some("run `synthesize-sync sync-services` (or `run`)".into()),
+                )
+            } else if !doubled.is_empty() {
+                check(
+                    "services",
+                    Status::Warn,
+                    format!("more than one service named: {}", doubled.join(", ")),
+                    Some(
+                        "delete the copies the partner did not map in Synthesize (counts go to the first)"
+                            .into(),
+                    ),
+                )
+            } else {
+                check(
+                    "services",
+                    Status::Ok,
+                    format!("all {} present", plan.services.len()),
+                    None,
                 )
             });
             if tally.is_some() {
@@ -170,6 +227,30 @@ pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<Doctor
                     )
                 });
             }
+            let ours = skus.iter().any(|k| {
+                cfg.services
+                    .iter()
+                    .any(|d| crate::names::normalize(&d.name) == crate::names::normalize(&k.name))
+            });
+            checks.push(match &binding {
+                Some(b) if b.source != cfg.kind.name() => check(
+                    "integration",
+                    Status::Fail,
+                    format!("these Gradient tokens' integration is bound to {}", b.source),
+                    Some(
+                        "use this source's own tokens (GRADIENT_PARTNER_API_KEY), or run with --rebind if that is meant"
+                            .into(),
+                    ),
+                ),
+                Some(_) => check("integration", Status::Ok, format!("bound to {}", cfg.kind), None),
+                None if !skus.is_empty() && !ours => check(
+                    "integration",
+                    Status::Fail,
+                    "its services are all another source's: most likely another source's tokens",
+                    Some("check GRADIENT_PARTNER_API_KEY (each source needs its own integration)".into()),
+                ),
+                None => check("integration", Status::Ok, "not bound yet; the first run binds it", None),
+            });
             checks.push(if plan.foreign.is_empty() {
                 check("foreign services", Status::Ok, "none", None)
             } else {
@@ -187,10 +268,6 @@ pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<Doctor
         Err(e) => checks.push(failed("Synthesize state", &e)),
     }
     // 8, 9, 10. The ledger: unmapped pairs, the lock, the last run.
-    let integration = ledger::fingerprint(
-        cfg.gradient.vendor_key.expose(),
-        cfg.gradient.partner_key.expose(),
-    );
     let _ = &organization;
     match ledger::location::state_dir(env) {
         None => checks.push(check(
@@ -214,15 +291,15 @@ pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<Doctor
                     l.path().display().to_string(),
                     None,
                 ));
-                match IntegrationLock::try_exclusive(&dir, &integration) {
-                    Ok(LockState::Taken(_)) => checks.push(check("lock", Status::Ok, "free", None)),
-                    Ok(LockState::HeldBy(who)) => checks.push(check(
+                // Looked at, never taken: a run starting now must not find it held.
+                match IntegrationLock::holder(&dir, &integration) {
+                    None => checks.push(check("lock", Status::Ok, "free", None)),
+                    Some(who) => checks.push(check(
                         "lock",
                         Status::Warn,
                         format!("a run is writing now: {who}"),
                         Some("wait for it to end".into()),
                     )),
-                    Err(e) => checks.push(failed("lock", &e)),
                 }
                 let stale = config::stale_after_days(env).unwrap_or(8);
                 match l.successful(cfg.kind.name(), &integration, 1)?.first() {

@@ -38,10 +38,12 @@ async fn body(
         .iter()
         .any(|d| normalize(&d.name) == normalize(name))
     {
+        let counted: Vec<&str> = s.cfg.services.iter().map(|d| d.name.as_str()).collect();
         return Err(Error::Usage(format!(
-            "'{name}' is still counted by these settings ({}): take it out of them first, or it \
-             would be set again by the next sync",
-            s.kind.settings().join(", ")
+            "'{name}' is still counted by these settings ({} counts: {}): take it out of them \
+             first, or the next sync would set it again",
+            s.kind,
+            counted.join(", ")
         )));
     }
     let (existing, skus) = interrupt::before_writes(synthesize_state(&s.synthesize, true)).await?;
