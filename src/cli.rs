@@ -40,6 +40,14 @@ impl From<OutputArg> for OutputFormat {
     }
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
 /// The integration statuses a user may set (docs/apis.md §1.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusArg {
@@ -83,6 +91,16 @@ pub struct Cli {
     /// Output format on stdout [env: SYNC_OUTPUT] [default: text]
     #[arg(long, global = true, value_enum)]
     pub output: Option<OutputArg>,
+
+    /// Colour in text output [default: auto: on a terminal, unless NO_COLOR is set]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        hide_default_value = true
+    )]
+    pub color: ColorArg,
 
     /// More log detail on stderr (-v debug, -vv trace); RUST_LOG also works
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

@@ -24,7 +24,9 @@ fn main() -> ExitCode {
     };
     // Until settings are read, the output format comes from the flag or the real environment,
     // so even a broken .env gets its JSON error document.
+    let color = use_color(cli.color);
     let early = Output {
+        color,
         format: cli
             .output
             .map(OutputFormat::from)
@@ -53,9 +55,12 @@ fn main() -> ExitCode {
         return fail(&early, &e);
     }
     let out = match cli.output {
-        Some(f) => Output { format: f.into() },
+        Some(f) => Output {
+            format: f.into(),
+            color,
+        },
         None => match config::output_format(&env) {
-            Ok(format) => Output { format },
+            Ok(format) => Output { format, color },
             Err(e) => return fail(&early, &e),
         },
     };
@@ -231,11 +236,26 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let message = first.strip_prefix("error: ").unwrap_or(first);
         Output {
             format: OutputFormat::Json,
+            color: false,
         }
         .emit_error(message, 2);
     }
     let _ = e.print();
     ExitCode::from(2)
+}
+
+/// `--color`: `always`, `never`, or (`auto`, the default) when stdout is a terminal and
+/// `NO_COLOR` is not set (no-color.org) and the terminal is not `dumb`.
+fn use_color(choice: cli::ColorArg) -> bool {
+    match choice {
+        cli::ColorArg::Always => true,
+        cli::ColorArg::Never => false,
+        cli::ColorArg::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
 }
 
 fn process_wants_json() -> bool {

@@ -156,6 +156,31 @@ async fn demo_text_tells_the_story() {
     }
 }
 
+/// Colour only when asked for (or on a terminal): pipes, files and `NO_COLOR` get plain text.
+#[tokio::test]
+async fn colour_is_off_in_pipes_and_on_when_asked() {
+    for (args, env_no_color, coloured) in [
+        (&["demo"][..], false, false),
+        (&["--color", "never", "demo"][..], false, false),
+        (&["--color", "auto", "demo"][..], true, false),
+        (&["--color", "always", "demo"][..], true, true),
+    ] {
+        let mut cmd = binary();
+        cmd.args(args);
+        if env_no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let o = run(cmd).await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(text.contains('\u{1b}'), coloured, "{args:?}:\n{text}");
+        if coloured {
+            assert!(text.contains("\u{1b}[32mset\u{1b}[0m"), "{text}");
+            assert!(text.contains("\u{1b}[33munmapped\u{1b}[0m"), "{text}");
+        }
+    }
+}
+
 /// Runs `sandbox` on free ports, pastes its printed settings into a file, and drives
 /// `run` with them; then stops the sandbox with Ctrl-C (SIGINT).
 #[test]

@@ -574,6 +574,36 @@ async fn company_names_cannot_drive_the_terminal_or_forge_rows() {
     assert!(stdout(&o).contains("Evil\\x1b]0;pwned"), "{}", stdout(&o));
 }
 
+/// With `--color always` the only escape sequences on stdout are the tool's own colours:
+/// colour is added after escaping, so a hostile name still cannot drive the terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn colour_output_adds_only_the_tools_own_escape_sequences() {
+    let w = Cw::start().await;
+    w.cw_proxy.add(Rule::on(
+        "GET",
+        CONTACT_PAGES,
+        Action::map_json(|_, mut v, _| {
+            for row in v.as_array_mut().into_iter().flatten() {
+                if let Some(company) = row.get_mut("company") {
+                    company["name"] = json!(EVIL_NAME);
+                }
+            }
+            v
+        }),
+    ));
+    let o = w.run(&["--color", "always", "run", "--dry-run"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("\u{1b}[32mplanned\u{1b}[0m"), "{out}");
+    let mut rest = out.clone();
+    for sgr in ["\u{1b}[31m", "\u{1b}[32m", "\u{1b}[33m", "\u{1b}[0m"] {
+        rest = rest.replace(sgr, "");
+    }
+    for c in ['\u{1b}', '\r', '\u{7}', '\u{202e}', '\u{0}', '\u{9b}'] {
+        assert!(!rest.contains(c), "stdout holds {c:?}:\n{out}");
+    }
+}
+
 // ---- 8. Bounded responses ----
 
 /// The peak resident memory (VmHWM) of a child process, polled until it exits.

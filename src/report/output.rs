@@ -22,6 +22,8 @@ pub trait Render: Serialize {
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
     pub format: OutputFormat,
+    /// Colour in text output (`--color`, `NO_COLOR`).
+    pub color: bool,
 }
 
 impl Output {
@@ -32,7 +34,13 @@ impl Output {
         match self.format {
             OutputFormat::Text => {
                 let text = redact::scrub(&report.text());
-                print_stdout(&text::escape_keeping_newlines(&text));
+                let safe = text::escape_keeping_newlines(&text);
+                // Colour is added after the escape, to text the tool wrote itself.
+                if self.color {
+                    print_stdout(&colorize(&safe));
+                } else {
+                    print_stdout(&safe);
+                }
             }
             OutputFormat::Json => match serde_json::to_string_pretty(report) {
                 Ok(json) => print_stdout(&format!("{}\n", json_safe(&redact::scrub(&json)))),
@@ -80,6 +88,47 @@ impl Output {
             ));
         }
     }
+}
+
+/// Colours the results the tool wrote at the end of a table's lines (`set`, `unmapped`,
+/// `failed: …`) and the marks at the start of `doctor`'s (`ok`, `warn`, `FAIL`). Names and
+/// server text sit in the middle columns and were escaped before: they cannot add colour.
+fn colorize(text: &str) -> String {
+    const GREEN: &str = "\x1b[32m";
+    const YELLOW: &str = "\x1b[33m";
+    const RED: &str = "\x1b[31m";
+    const RESET: &str = "\x1b[0m";
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let tail = [
+            ("  set", GREEN),
+            ("  unmapped", YELLOW),
+            ("  planned", GREEN),
+            ("  missing-account", RED),
+        ]
+        .into_iter()
+        .find(|(word, _)| body.ends_with(word));
+        let head = [("ok  ", GREEN), ("warn  ", YELLOW), ("FAIL  ", RED)]
+            .into_iter()
+            .find(|(word, _)| body.starts_with(word));
+        if let Some((word, color)) = tail {
+            let cut = body.len() - word.len() + 2;
+            out.push_str(&format!("{}{color}{}{RESET}", &body[..cut], &body[cut..]));
+        } else if let Some(i) = body.find("  failed: ").or_else(|| body.rfind("  failed")) {
+            out.push_str(&format!("{}{RED}{}{RESET}", &body[..i + 2], &body[i + 2..]));
+        } else if let Some((word, color)) = head {
+            let w = word.trim_end().len();
+            out.push_str(&format!("{color}{}{RESET}{}", &body[..w], &body[w..]));
+        } else {
+            out.push_str(body);
+        }
+        out.push_str(end);
+    }
+    out
 }
 
 /// Writes to stdout. A closed pipe (`| head`) ends the output quietly instead of a panic.
