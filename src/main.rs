@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     let color = use_color(cli.color);
     let early = Output {
         color,
+        source: None,
         format: cli
             .output
             .map(OutputFormat::from)
@@ -54,13 +55,19 @@ fn main() -> ExitCode {
     {
         return fail(&early, &e);
     }
+    // Error documents name the source when the settings name a valid one.
+    let source = synthesize_sync::sources::optional(&env, cli.source)
+        .ok()
+        .flatten()
+        .map(|k| k.name());
+    let early = Output { source, ..early };
     let out = match cli.output {
         Some(f) => Output {
             format: f.into(),
-            color,
+            ..early
         },
         None => match config::output_format(&env) {
-            Ok(format) => Output { format, color },
+            Ok(format) => Output { format, ..early },
             Err(e) => return fail(&early, &e),
         },
     };
@@ -144,7 +151,7 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
             out.emit(&verbs::sync_services(env, source, w.into()).await?)
         }
         Verb::UpdateStatus { status, write } => {
-            out.emit(&verbs::update_status(env, source, status.into(), write.dry_run).await?)
+            out.emit(&verbs::update_status(env, source, status.into(), write.into()).await?)
         }
         Verb::SyncUsage(u) => {
             let report = verbs::sync_usage(env, source, u.into(), progress).await?;
@@ -237,6 +244,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         Output {
             format: OutputFormat::Json,
             color: false,
+            source: None,
         }
         .emit_error(message, 2);
     }

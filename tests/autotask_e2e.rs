@@ -626,6 +626,32 @@ async fn threshold_share_is_reported_and_warned_about_above_half() {
     );
 }
 
+#[tokio::test]
+async fn doctor_shows_the_threshold_share() {
+    let g = default_grouping();
+    let w = World::start(AtTenant::sample()).await;
+    w.autotask.set_hourly_threshold(1_000_000);
+    let mut cmd = w.cmd(&g);
+    cmd.args(["--output", "json", "doctor"]);
+    let o = run(cmd).await;
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "API threshold")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(check["status"], "ok", "{v}");
+    assert!(
+        check["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("of 1000000 requests used in the last 60 minutes"),
+        "{check}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Zone discovery and credentials
 

@@ -218,6 +218,26 @@ async fn json_errors_are_one_document() {
     );
 }
 
+/// Every JSON document names its source, error documents too; a PSA setting that is not set
+/// says where the settings were looked for (the classic cron mistake).
+#[tokio::test]
+async fn json_error_documents_name_the_source_and_where_settings_were_read() {
+    let mut cmd = binary();
+    cmd.env("GRADIENT_VENDOR_API_KEY", "v")
+        .env("GRADIENT_PARTNER_API_KEY", "p")
+        .env("SYNC_SOURCE", "connectwise-contacts")
+        .args(["--output", "json", "run"]);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(v["source"], "connectwise-contacts", "{v}");
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("CONNECTWISE_BASE_URL") && error.contains("there is no .env"),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn json_usage_errors_are_one_document_too() {
     for args in [

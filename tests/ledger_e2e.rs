@@ -331,6 +331,13 @@ async fn one_writer_at_a_time_per_integration() {
         "{}",
         stderr(&o)
     );
+    // Every writing verb: update-status too, with or without a source.
+    let o = run(w.cmd(&["update-status", "active"])).await;
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let mut cmd = w.cmd(&["update-status", "active"]);
+    cmd.env_remove("SYNC_SOURCE");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     let o = run(w.cmd(&["sync-usage", "--dry-run"])).await;
     assert_eq!(
         o.status.code(),
@@ -497,6 +504,12 @@ async fn another_source_against_a_bound_integration_is_refused_unless_rebound() 
         services,
         "no service created"
     );
+
+    // update-status is a write to the integration too.
+    let mut cmd = w.cmd(&["update-status", "active"]);
+    cmd.env("SYNC_SOURCE", "connectwise-shared-devices");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 
     // A dry run only warns.
     let mut cmd = w.cmd(&["run", "--dry-run"]);

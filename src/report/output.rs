@@ -24,6 +24,8 @@ pub struct Output {
     pub format: OutputFormat,
     /// Colour in text output (`--color`, `NO_COLOR`).
     pub color: bool,
+    /// The source the settings name, for error documents (`source`), when they name one.
+    pub source: Option<&'static str>,
 }
 
 impl Output {
@@ -73,6 +75,9 @@ impl Output {
     ) {
         if self.format == OutputFormat::Json {
             let mut doc = serde_json::json!({ "error": message, "exit_code": exit_code });
+            if let Some(source) = self.source {
+                doc["source"] = serde_json::json!(source);
+            }
             if let Some(side) = side {
                 doc["side"] = serde_json::json!(side);
             }

@@ -23,6 +23,31 @@ pub trait Source {
 
     /// Requests sent to the PSA so far, retries included.
     fn request_count(&self) -> u64;
+
+    /// The PSA's shared request budget as it last reported it, for PSAs that have one
+    /// (Autotask's hourly threshold, docs/apis.md §3.7).
+    fn request_budget(&self) -> Option<RequestBudget> {
+        None
+    }
+}
+
+/// A request budget shared by every integration of a PSA tenant, as the PSA reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestBudget {
+    pub used: u64,
+    pub limit: u64,
+    pub window_minutes: u64,
+}
+
+impl RequestBudget {
+    /// The share used, in percent (a budget of 0 is all used).
+    pub fn percent_used(&self) -> f64 {
+        if self.limit == 0 {
+            100.0
+        } else {
+            self.used as f64 * 100.0 / self.limit as f64
+        }
+    }
 }
 
 /// What the registry knows of a source before any PSA setting is read.

@@ -13,7 +13,7 @@ pub(crate) mod tally;
 
 use crate::config::Env;
 use crate::error::{Error, Result};
-pub use def::{Source, SourceDef};
+pub use def::{RequestBudget, Source, SourceDef};
 pub use tally::{Skip, Tally};
 
 /// A source of the registry: a cheap, copyable handle.

@@ -24,8 +24,7 @@ pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
         let authenticate = authenticate(&env, Some(kind)).await?;
         let sync_accounts = sync_accounts(&env, Some(kind), w, progress).await?;
         let sync_services = sync_services(&env, Some(kind), w).await?;
-        let update_status =
-            update_status(&env, Some(kind), IntegrationStatus::Pending, false).await?;
+        let update_status = update_status(&env, Some(kind), IntegrationStatus::Pending, w).await?;
         let left_unmapped = sandbox.partner_maps(kind);
         let sync_usage = sync_usage(&env, Some(kind), w, progress).await?;
         fail_on_failed_writes(&sync_usage)?;

@@ -5,11 +5,12 @@ use super::common::{SyncConfig, build_plan, check_settings, synthesize_state};
 use crate::config::{self, Env};
 use crate::error::{Error, Result};
 use crate::gradient::Synthesize;
+use crate::http::limits::AUTOTASK_THRESHOLD_WARN_PERCENT;
 use crate::ledger::{self, IntegrationLock, Ledger};
 use crate::plan::{Inputs, Scope, ServiceAction};
 use crate::progress::Progress;
 use crate::report::doctor::{Check, DoctorReport, Status};
-use crate::sources::{self, SourceKind};
+use crate::sources::{self, RequestBudget, SourceKind};
 use crate::text::{plural, utc};
 
 fn check(
@@ -131,6 +132,9 @@ pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<Doctor
                 match s.tally(&Progress::quiet()).await {
                     Ok(t) => tally = Some(t),
                     Err(e) => checks.push(failed("PSA read", &e)),
+                }
+                if let Some(b) = s.request_budget() {
+                    checks.push(budget_check(b));
                 }
             }
             Err(e) => checks.push(failed("PSA credentials", &e)),
@@ -345,4 +349,53 @@ pub async fn doctor(env: &Env, source_flag: Option<SourceKind>) -> Result<Doctor
         },
     }
     Ok(report(checks))
+}
+
+/// The PSA's shared request budget: above half of it Autotask slows every call down, at all of
+/// it calls are refused (docs/apis.md §3.7).
+fn budget_check(b: RequestBudget) -> Check {
+    let percent = b.percent_used();
+    let detail = format!(
+        "{} of {} requests used in the last {} minutes ({percent:.1}%), shared by every \
+         integration of the tenant",
+        b.used, b.limit, b.window_minutes
+    );
+    let (status, fix) = if percent >= 100.0 {
+        (
+            Status::Fail,
+            Some("calls are refused until the usage drops: wait, and find the integration that spends it".into()),
+        )
+    } else if percent > AUTOTASK_THRESHOLD_WARN_PERCENT {
+        (
+            Status::Warn,
+            Some("above half, Autotask slows every call down: move this schedule away from the other integrations'".into()),
+        )
+    } else {
+        (Status::Ok, None)
+    };
+    check("API threshold", status, detail, fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(used: u64, limit: u64) -> Status {
+        budget_check(RequestBudget {
+            used,
+            limit,
+            window_minutes: 60,
+        })
+        .status
+    }
+
+    #[test]
+    fn threshold_use_is_ok_up_to_half_warned_above_and_failed_when_used_up() {
+        assert_eq!(budget(0, 10_000), Status::Ok);
+        assert_eq!(budget(5_000, 10_000), Status::Ok);
+        assert_eq!(budget(5_001, 10_000), Status::Warn);
+        assert_eq!(budget(9_999, 10_000), Status::Warn);
+        assert_eq!(budget(10_000, 10_000), Status::Fail);
+        assert_eq!(budget(1, 0), Status::Fail);
+    }
 }

@@ -135,6 +135,9 @@ pub(crate) struct Session {
     /// The MSP's name as Synthesize gives it.
     organization: String,
     bound: Bound,
+    /// [`Session::check_fits`] saw that the integration fits this source: only then does a
+    /// successful run bind it (`update-status` and `retire-service` never look).
+    fits_seen: bool,
     dry_run: bool,
     recorder: Option<Recorder>,
 }
@@ -177,15 +180,7 @@ impl Session {
         };
         // Dry runs take no lock: they write nothing.
         let lock = match (&dir, w.dry_run) {
-            (Some(dir), false) => match IntegrationLock::try_exclusive(dir, &integration)? {
-                LockState::Taken(lock) => Some(lock),
-                LockState::HeldBy(holder) => {
-                    return Err(Error::Locked(format!(
-                        "another synthesize-sync run is writing to this Synthesize integration \
-                         ({holder}); wait for it to end, then run again"
-                    )));
-                }
-            },
+            (Some(dir), false) => Some(take_lock(dir, &integration)?),
             _ => None,
         };
         let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
@@ -236,6 +231,7 @@ impl Session {
             integration,
             organization: organization.name.clone(),
             bound,
+            fits_seen: false,
             dry_run: w.dry_run,
             recorder,
         })
@@ -309,7 +305,13 @@ impl Session {
     /// An integration the ledger does not know yet, whose services in Synthesize are all
     /// another source's, holds most likely another source's tokens: refused (exit 2) unless
     /// `--rebind` says it is deliberate. Before any write.
-    pub fn check_fits(&self, skus: &[crate::plan::Sku], w: WriteFlags) -> Result<()> {
+    pub fn check_fits(&mut self, skus: &[crate::plan::Sku], w: WriteFlags) -> Result<()> {
+        self.fits_inner(skus, w)?;
+        self.fits_seen = true;
+        Ok(())
+    }
+
+    fn fits_inner(&self, skus: &[crate::plan::Sku], w: WriteFlags) -> Result<()> {
         use crate::names::normalize;
         if self.bound == Bound::Here || w.rebind || skus.is_empty() {
             return Ok(());
@@ -362,6 +364,7 @@ impl Session {
         };
         if result.is_ok()
             && self.bound == Bound::Pending
+            && self.fits_seen
             && !self.dry_run
             && let Err(e) = r
                 .ledger
@@ -505,6 +508,40 @@ fn check_binding(
 
 /// The ledger, when there is one to use: a real run refuses to start without it (exit 2);
 /// a dry run goes on without it, with a warning.
+/// One writer per integration: the lock, or exit 6 naming its holder.
+fn take_lock(dir: &std::path::Path, integration: &str) -> Result<IntegrationLock> {
+    match IntegrationLock::try_exclusive(dir, integration)? {
+        LockState::Taken(lock) => Ok(lock),
+        LockState::HeldBy(holder) => Err(Error::Locked(format!(
+            "another synthesize-sync run is writing to this Synthesize integration ({holder}); \
+             wait for it to end, then run again"
+        ))),
+    }
+}
+
+/// The integration's lock for a write that has no source to record a run under
+/// (`update-status` without one); none for a dry run.
+pub(crate) fn lock_integration(
+    env: &Env,
+    gradient: &crate::config::GradientSettings,
+    dry_run: bool,
+) -> Result<Option<IntegrationLock>> {
+    if dry_run {
+        return Ok(None);
+    }
+    let Some(dir) = ledger::location::state_dir(env) else {
+        return Err(Error::setting(
+            "SYNC_STATE_DIR",
+            "not set, and no home directory to keep the integration's lock in; set it to a \
+             directory this user can write",
+        ));
+    };
+    ledger::location::create_private_dir(&dir)?;
+    let integration =
+        ledger::fingerprint(gradient.vendor_key.expose(), gradient.partner_key.expose());
+    take_lock(&dir, &integration).map(Some)
+}
+
 fn open_ledger(env: &Env, dry_run: bool) -> Result<Option<(Ledger, PathBuf)>> {
     let Some(dir) = ledger::location::state_dir(env) else {
         let e = Error::setting(

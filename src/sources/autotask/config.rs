@@ -154,7 +154,7 @@ pub fn resolve(env: &Env) -> Result<AutotaskSettings> {
         username: username(env)?.ok_or_else(|| {
             Error::setting(
                 "AUTOTASK_USERNAME",
-                format!("not set; {USER_HINT} (put it in .env or the environment; see .env.sample)"),
+                format!("not set; {USER_HINT} ({})", env.where_read()),
             )
         })?,
         secret: env.secret("AUTOTASK_SECRET", USER_HINT)?,

@@ -98,6 +98,7 @@ impl SourceDef for ConfigurationItems {
             rule: AutotaskRule::new(&services),
             services,
             services_explicit,
+            last_threshold: None,
         }))
     }
 }
@@ -110,12 +111,15 @@ struct AutotaskSource {
     /// typo, not a default that does not apply.
     services_explicit: bool,
     rule: AutotaskRule,
+    /// What the last threshold check said (for `doctor`).
+    last_threshold: Option<ThresholdInfo>,
 }
 
 impl AutotaskSource {
     /// The first call of a run: checks the credentials and reports the threshold share.
     async fn check_threshold(&mut self) -> Result<ThresholdInfo> {
         let t = self.client.threshold().await?;
+        self.last_threshold = Some(t);
         let message = format!(
             "Autotask API threshold: {} of {} requests used in the last {} minutes ({:.1}%), shared by every integration of the tenant",
             t.used,
@@ -401,6 +405,18 @@ impl Source for AutotaskSource {
 
     fn request_count(&self) -> u64 {
         self.client.request_count()
+    }
+
+    fn request_budget(&self) -> Option<crate::sources::RequestBudget> {
+        self.last_threshold.map(|t| crate::sources::RequestBudget {
+            used: t.used,
+            limit: t.limit,
+            window_minutes: if t.timeframe_minutes == 0 {
+                60
+            } else {
+                t.timeframe_minutes
+            },
+        })
     }
 }
 

@@ -44,10 +44,7 @@ pub fn check(env: &Env) -> Result<()> {
 /// The ConnectWise settings, every one required.
 pub fn resolve(env: &Env) -> Result<ConnectWiseSettings> {
     let missing = |variable: &str, hint: &str| {
-        Error::setting(
-            variable,
-            format!("not set; {hint} (put it in .env or the environment; see .env.sample)"),
-        )
+        Error::setting(variable, format!("not set; {hint} ({})", env.where_read()))
     };
     Ok(ConnectWiseSettings {
         base_url: base_url(env, true)?.ok_or_else(|| {
