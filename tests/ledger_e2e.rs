@@ -401,6 +401,26 @@ async fn a_ledger_that_cannot_be_used_refuses_a_real_run_and_not_a_dry_one() {
     assert_eq!(w.stored(), before);
 }
 
+/// Regression: a run refused by Gradient at its first request (a revoked token) left no trace
+/// in the ledger, so a schedule failing every night looked like no schedule at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_failing_at_gradients_first_answer_is_recorded() {
+    let w = World::start().await;
+    let mut cmd = w.cmd(&["run"]);
+    cmd.env("GRADIENT_PARTNER_API_KEY", "revoked-partner-key");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let history = w.json(&["history"]).await;
+    let runs = history["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{history}");
+    assert_eq!(runs[0]["status"], "failed", "{history}");
+    assert_eq!(runs[0]["exit_code"], 3, "{history}");
+    assert!(
+        !history.to_string().contains("revoked-partner-key"),
+        "{history}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn history_lists_shows_and_exports_csv() {
     let w = World::start().await;

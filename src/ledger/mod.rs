@@ -91,8 +91,9 @@ pub struct NewRun<'a> {
     pub source: &'a str,
     pub dry_run: bool,
     pub integration: &'a str,
-    pub organization_id: &'a str,
-    pub organization_name: &'a str,
+    /// Unknown (`None`) for a run that failed before Gradient said who the tokens belong to.
+    pub organization_id: Option<&'a str>,
+    pub organization_name: Option<&'a str>,
 }
 
 /// A run as it ends.
@@ -871,8 +872,8 @@ mod tests {
             source: "connectwise-contacts",
             dry_run: dry,
             integration: "abc",
-            organization_id: "org1",
-            organization_name: "MSP",
+            organization_id: Some("org1"),
+            organization_name: Some("MSP"),
         }
     }
 

@@ -184,7 +184,24 @@ impl Session {
             _ => None,
         };
         let synthesize = Synthesize::new(&cfg.gradient, &cfg.http)?;
-        let organization = synthesize.organization().await?;
+        let organization = match synthesize.organization().await {
+            Ok(organization) => organization,
+            Err(e) => {
+                // A schedule failing every night on a revoked token shows in `history` too.
+                if let Some(ledger) = &ledger {
+                    record_failed_start(
+                        ledger,
+                        &integration,
+                        kind,
+                        verb,
+                        w.dry_run,
+                        &e,
+                        &synthesize,
+                    );
+                }
+                return Err(e);
+            }
+        };
         let mut recorder = None;
         let mut baseline = None;
         let mut bound = Bound::Pending;
@@ -419,6 +436,44 @@ impl Session {
     }
 }
 
+/// Records a run that ended before Gradient said who the tokens belong to (bad token, Gradient
+/// down): it wrote nothing. A failure to record it only warns: the error itself is the news.
+fn record_failed_start(
+    ledger: &Ledger,
+    integration: &str,
+    kind: SourceKind,
+    verb: &'static str,
+    dry_run: bool,
+    e: &Error,
+    synthesize: &Synthesize,
+) {
+    let recorded = ledger
+        .begin(&NewRun {
+            verb,
+            source: kind.name(),
+            dry_run,
+            integration,
+            organization_id: None,
+            organization_name: None,
+        })
+        .and_then(|run| {
+            let error = crate::text::escape(&redact::scrub(&e.to_string())).into_owned();
+            ledger.finish(
+                run,
+                &Finish {
+                    status: Status::Failed,
+                    exit_code: e.exit_code(),
+                    error: Some(&error),
+                    requests_psa: 0,
+                    requests_gradient: synthesize.request_count(),
+                },
+            )
+        });
+    if let Err(le) = recorded {
+        tracing::warn!("{le}; this failed run is not recorded in the ledger");
+    }
+}
+
 /// Checks the binding, marks runs that died as interrupted, finds the baseline, records the
 /// run as `running` and takes its run lock.
 fn start_record(
@@ -449,8 +504,8 @@ fn start_record(
         source: kind.name(),
         dry_run: w.dry_run,
         integration,
-        organization_id: &organization.organization_id,
-        organization_name: &organization.name,
+        organization_id: Some(&organization.organization_id),
+        organization_name: Some(&organization.name),
     })?;
     let run_lock = RunLock::take(dir, run)?;
     Ok((run, run_lock, baseline, bound))
