@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures_util::StreamExt;
 
 use crate::error::{Error, Result};
-use crate::gradient::{self, CountOutcome, NewService, Synthesize};
+use crate::gradient::{self, BillingView, CountOutcome, NewService, Synthesize};
 use crate::names::normalize;
 use crate::plan::{Blocked, Plan, PlannedCount, ServiceAction};
 use crate::progress::Progress;
@@ -157,6 +157,11 @@ pub async fn apply(
 
 /// Writes every count with bounded concurrency; every pair is attempted, unless Gradient
 /// answers 403 (its API-usage anomaly refusal): then nothing more is sent.
+///
+/// Gradient rebuilds its billing view after each count write unless told `no_build=true`
+/// (docs/apis.md §1.2): every write but the run's last defers it, the last (held back until
+/// the others are done) asks for it, and if that one is not stored, one pair that was is
+/// written again without `no_build`, so the view is rebuilt exactly once per run.
 async fn write_counts(
     synthesize: &Synthesize,
     counts: &[PlannedCount],
@@ -167,46 +172,21 @@ async fn write_counts(
 ) -> Vec<(PlannedCount, CountOutcomeKind)> {
     let bar = progress.writing(counts.len() as u64);
     let halted = AtomicBool::new(false);
-    let mut results = futures_util::stream::iter(counts.iter().enumerate())
-        .map(|(i, p)| {
-            let bar = &bar;
-            let halted = &halted;
-            async move {
-                let outcome = if let Some(b) = p.blocked {
-                    CountOutcomeKind::Blocked(b)
-                } else if crate::interrupt::requested().is_some() {
-                    CountOutcomeKind::Interrupted
-                } else if halted.load(Ordering::SeqCst) {
-                    CountOutcomeKind::NotAttempted
-                } else if let Some(sku) = ids.get(&p.service) {
-                    match synthesize.set_count(sku, &p.account_id, p.count).await {
-                        Ok(CountOutcome::Set) => CountOutcomeKind::Set,
-                        Ok(CountOutcome::Unmapped(m)) => CountOutcomeKind::Unmapped(m),
-                        Err(e) => {
-                            if matches!(e, Error::Flagged { .. }) {
-                                halted.store(true, Ordering::SeqCst);
-                            }
-                            tracing::warn!(
-                                "count {} for account {} / {} failed: {e}",
-                                p.count,
-                                p.account_id,
-                                p.service
-                            );
-                            CountOutcomeKind::Failed(e.to_string())
-                        }
-                    }
-                } else {
-                    // The plan only holds services that exist or were just created.
-                    CountOutcomeKind::Failed(format!(
-                        "service '{}' has no id in Synthesize",
-                        p.service
-                    ))
-                };
-                bar.inc();
-                (i, outcome)
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1));
+    let last = counts
+        .iter()
+        .rposition(|p| p.blocked.is_none() && ids.contains_key(&p.service));
+    let mut results =
+        futures_util::stream::iter(counts.iter().enumerate().filter(|(i, _)| Some(*i) != last))
+            .map(|(i, p)| {
+                let bar = &bar;
+                let halted = &halted;
+                async move {
+                    let outcome = write_one(synthesize, ids, halted, p, BillingView::Defer).await;
+                    bar.inc();
+                    (i, outcome)
+                }
+            })
+            .buffer_unordered(opts.concurrency.max(1));
     let mut rows: Vec<(usize, CountOutcomeKind)> = Vec::with_capacity(counts.len());
     // Each result is reported as it arrives, so a run killed mid-write has recorded
     // exactly what Gradient answered.
@@ -215,6 +195,16 @@ async fn write_counts(
         rows.push((i, outcome));
     }
     drop(results);
+    if let Some(i) = last {
+        let outcome = write_one(synthesize, ids, &halted, &counts[i], BillingView::Rebuild).await;
+        bar.inc();
+        observer(Event::Count(&counts[i], &outcome));
+        let rebuilt = outcome == CountOutcomeKind::Set;
+        rows.push((i, outcome));
+        if !rebuilt {
+            rebuild_view(synthesize, counts, ids, &rows, &halted).await;
+        }
+    }
     let stored = rows
         .iter()
         .filter(|(_, o)| *o == CountOutcomeKind::Set)
@@ -224,4 +214,93 @@ async fn write_counts(
     rows.into_iter()
         .map(|(i, outcome)| (counts[i].clone(), outcome))
         .collect()
+}
+
+/// Writes one count; never fails the run (the outcome says what became of it).
+async fn write_one(
+    synthesize: &Synthesize,
+    ids: &BTreeMap<String, String>,
+    halted: &AtomicBool,
+    p: &PlannedCount,
+    view: BillingView,
+) -> CountOutcomeKind {
+    if let Some(b) = p.blocked {
+        return CountOutcomeKind::Blocked(b);
+    }
+    if crate::interrupt::requested().is_some() {
+        return CountOutcomeKind::Interrupted;
+    }
+    if halted.load(Ordering::SeqCst) {
+        return CountOutcomeKind::NotAttempted;
+    }
+    let Some(sku) = ids.get(&p.service) else {
+        // The plan only holds services that exist or were just created.
+        return CountOutcomeKind::Failed(format!(
+            "service '{}' has no id in Synthesize",
+            p.service
+        ));
+    };
+    match synthesize
+        .set_count(sku, &p.account_id, p.count, view)
+        .await
+    {
+        Ok(CountOutcome::Set) => CountOutcomeKind::Set,
+        Ok(CountOutcome::Unmapped(m)) => CountOutcomeKind::Unmapped(m),
+        Err(e) => {
+            if matches!(e, Error::Flagged { .. }) {
+                halted.store(true, Ordering::SeqCst);
+            }
+            tracing::warn!(
+                "count {} for account {} / {} failed: {e}",
+                p.count,
+                p.account_id,
+                p.service
+            );
+            CountOutcomeKind::Failed(e.to_string())
+        }
+    }
+}
+
+/// The run's last write was not stored, so it did not rebuild the billing view: one pair that
+/// was stored is written again (the same count) without `no_build`. Not after a 403 or an
+/// interrupt: those stop every write.
+async fn rebuild_view(
+    synthesize: &Synthesize,
+    counts: &[PlannedCount],
+    ids: &BTreeMap<String, String>,
+    rows: &[(usize, CountOutcomeKind)],
+    halted: &AtomicBool,
+) {
+    let Some(&(i, _)) = rows.iter().find(|(_, o)| *o == CountOutcomeKind::Set) else {
+        return; // nothing stored, nothing to show
+    };
+    let stopped = halted.load(Ordering::SeqCst) || crate::interrupt::requested().is_some();
+    let p = &counts[i];
+    let result = match (stopped, ids.get(&p.service)) {
+        (false, Some(sku)) => Some(
+            synthesize
+                .set_count(sku, &p.account_id, p.count, BillingView::Rebuild)
+                .await,
+        ),
+        _ => None,
+    };
+    match result {
+        Some(Ok(CountOutcome::Set)) => tracing::debug!(
+            "billing view rebuilt by writing account {} / {} again",
+            p.account_id,
+            p.service
+        ),
+        Some(Ok(CountOutcome::Unmapped(m))) => tracing::warn!(
+            "Gradient's billing view was not rebuilt after this run ({m}); the counts are \
+             stored, and the next run rebuilds it"
+        ),
+        Some(Err(e)) => tracing::warn!(
+            "Gradient's billing view was not rebuilt after this run ({e}); the counts are \
+             stored, and the next run rebuilds it"
+        ),
+        None => tracing::warn!(
+            "Gradient's billing view was not rebuilt after this run (its writes were stopped); \
+             the counts are stored, and the next run rebuilds it"
+        ),
+    }
 }

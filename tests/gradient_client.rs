@@ -8,7 +8,9 @@ use common::{fast_http, gradient, gradient_settings};
 use futures_util::StreamExt;
 use synthesize_sims::FaultConfig;
 use synthesize_sync::error::{Error, Side};
-use synthesize_sync::gradient::{Account, CountOutcome, IntegrationStatus, NewService, Synthesize};
+use synthesize_sync::gradient::{
+    Account, BillingView, CountOutcome, IntegrationStatus, NewService, Synthesize,
+};
 use synthesize_sync::secret::Secret;
 
 fn service(name: &str) -> NewService {
@@ -61,11 +63,15 @@ async fn every_route_round_trips() {
 
     sim.map_everything();
     assert_eq!(
-        c.set_count(&skus[0].id, "250", 12).await.unwrap(),
+        c.set_count(&skus[0].id, "250", 12, BillingView::Rebuild)
+            .await
+            .unwrap(),
         CountOutcome::Set
     );
     assert_eq!(
-        c.set_count(&skus[0].id, "0", 0).await.unwrap(),
+        c.set_count(&skus[0].id, "0", 0, BillingView::Rebuild)
+            .await
+            .unwrap(),
         CountOutcome::Set
     );
     let calls = sim.count_calls();
@@ -106,12 +112,16 @@ async fn unmapped_is_not_an_error_but_other_404s_are() {
         .unwrap();
     let sku = c.skus().await.unwrap().remove(0);
 
-    match c.set_count(&sku.id, "250", 3).await.unwrap() {
+    match c
+        .set_count(&sku.id, "250", 3, BillingView::Rebuild)
+        .await
+        .unwrap()
+    {
         CountOutcome::Unmapped(m) => assert_eq!(m, "No account map found with id: 250"),
         other => panic!("expected unmapped, got {other:?}"),
     }
     let e = c
-        .set_count("65f1c0de0000000000000bad", "250", 3)
+        .set_count("65f1c0de0000000000000bad", "250", 3, BillingView::Rebuild)
         .await
         .unwrap_err();
     assert!(
@@ -175,7 +185,9 @@ async fn transient_failures_are_retried_until_success() {
     });
     for n in 0..40 {
         assert_eq!(
-            c.set_count(&sku.id, "1", n).await.unwrap(),
+            c.set_count(&sku.id, "1", n, BillingView::Rebuild)
+                .await
+                .unwrap(),
             CountOutcome::Set
         );
     }
@@ -236,7 +248,10 @@ async fn concurrent_writes_stay_under_the_rate_limit() {
         .map(|i| {
             let c = c.clone();
             let id = sku.id.clone();
-            async move { c.set_count(&id, &i.to_string(), i).await }
+            async move {
+                c.set_count(&id, &i.to_string(), i, BillingView::Rebuild)
+                    .await
+            }
         })
         .buffer_unordered(32)
         .collect()

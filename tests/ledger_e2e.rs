@@ -401,6 +401,51 @@ async fn a_ledger_that_cannot_be_used_refuses_a_real_run_and_not_a_dry_one() {
     assert_eq!(w.stored(), before);
 }
 
+/// Every count write but the run's last says `no_build=true`, so Gradient rebuilds its billing
+/// view once per run (docs/apis.md §1.2); when the last write is not stored, one stored pair is
+/// written again to rebuild it, still exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn gradient_rebuilds_the_billing_view_exactly_once_per_run() {
+    let w = World::start().await;
+    w.ready().await;
+    w.ok(&["sync-usage"]).await;
+    let calls = w.gradient.count_calls();
+    assert_eq!(w.gradient.rebuilds(), 1, "{calls:?}");
+    assert!(!calls.last().unwrap().no_build, "the last write rebuilds");
+    assert_eq!(calls.iter().filter(|c| !c.no_build).count(), 1);
+
+    // The last pair of the plan is not stored this time (its account unmapped).
+    let plan = w.json(&["sync-usage", "--dry-run"]).await;
+    let last = plan["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|c| c["result"] == "planned")
+        .unwrap()["account_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.gradient.update_partner(|p| {
+        p.mapped_accounts.remove(&last);
+    });
+    let before = w.gradient.count_calls().len();
+    let report = w.json(&["sync-usage"]).await;
+    let pairs = report["counts"].as_array().unwrap().len();
+    let calls = w.gradient.count_calls()[before..].to_vec();
+    assert_eq!(calls.len(), pairs + 1, "one write more, to rebuild");
+    let rebuilds: Vec<_> = calls
+        .iter()
+        .filter(|c| !c.no_build && c.status == 201)
+        .collect();
+    assert_eq!(rebuilds.len(), 1, "{calls:?}");
+    assert_eq!(
+        calls.iter().filter(|c| !c.no_build).count(),
+        2,
+        "the last write and the rebuild"
+    );
+}
+
 /// Regression: a run refused by Gradient at its first request (a revoked token) left no trace
 /// in the ledger, so a schedule failing every night looked like no schedule at all.
 #[tokio::test(flavor = "multi_thread")]

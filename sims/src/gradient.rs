@@ -116,6 +116,8 @@ pub struct CountCall {
     pub unit_count: f64,
     /// 201 when accepted, 404 when unmapped, 400 when invalid.
     pub status: u16,
+    /// `?no_build=true`: the billing view is not rebuilt after it (docs/apis.md §1.2).
+    pub no_build: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -306,6 +308,16 @@ impl GradientSim {
     /// before the handler (401, 403 anomaly, 429, injected faults) are not count calls.
     pub fn count_calls(&self) -> Vec<CountCall> {
         self.partner().counts
+    }
+
+    /// How many times the billing view was rebuilt: accepted count calls without
+    /// `no_build=true` (Gradient debounces them; each is counted here, so a run that asks
+    /// for more than one shows it).
+    pub fn rebuilds(&self) -> usize {
+        self.count_calls()
+            .iter()
+            .filter(|c| c.status == 201 && !c.no_build)
+            .count()
     }
 
     /// The last accepted count per (account id, service name).
@@ -702,8 +714,16 @@ async fn post_count(
     State(sim): State<GradientSim>,
     axum::Extension(k): axum::Extension<PartnerKey>,
     Path(service_id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
     body: Bytes,
 ) -> Response {
+    // A boolean query parameter as ASP.NET-style APIs bind it: `true`/`false`, any case.
+    let no_build = query
+        .as_deref()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .any(|(k, v)| k == "no_build" && v.eq_ignore_ascii_case("true"));
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return nest_error(StatusCode::BAD_REQUEST, json!(["body must be JSON"]));
     };
@@ -730,6 +750,7 @@ async fn post_count(
                 account_id: account_id.clone(),
                 unit_count: f64::NAN,
                 status: 400,
+                no_build,
             });
             return nest_error(
                 StatusCode::BAD_REQUEST,
@@ -752,6 +773,7 @@ async fn post_count(
             account_id: account_id.clone(),
             unit_count,
             status,
+            no_build,
         });
         if mapped {
             (
