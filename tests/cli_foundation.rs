@@ -131,6 +131,8 @@ async fn bad_settings_exit_2_before_any_request() {
         ("GRADIENT_BASE_URL", "app.usegradient.com"),
         ("AUTOTASK_SERVICES", "A=*,B=*"),
         ("SYNC_OUTPUT", "xml"),
+        ("SYNC_GRADIENT_RATE", "101"),
+        ("SYNC_GRADIENT_RATE", "0"),
     ] {
         let mut cmd = binary_for(&sim, &server);
         cmd.env("SYNC_SOURCE", "autotask-configuration-items")

@@ -35,7 +35,7 @@ pub const TOOL_PREFIXES: [&str; 2] = ["SYNC_", "GRADIENT_"];
 pub const TOOL_SECRETS: [&str; 2] = ["GRADIENT_VENDOR_API_KEY", "GRADIENT_PARTNER_API_KEY"];
 
 /// Every setting of the tool itself; each source adds its own (`SourceDef::settings`).
-pub const TOOL_SETTINGS: [&str; 13] = [
+pub const TOOL_SETTINGS: [&str; 14] = [
     "SYNC_SOURCE",
     "SYNC_OUTPUT",
     "SYNC_STATE_DIR",
@@ -45,6 +45,7 @@ pub const TOOL_SETTINGS: [&str; 13] = [
     "SYNC_RETRY_BASE_MS",
     "SYNC_RETRY_MAX_WAIT_SECS",
     "SYNC_WRITE_CONCURRENCY",
+    "SYNC_GRADIENT_RATE",
     "SYNC_MAX_RESPONSE_MB",
     "GRADIENT_VENDOR_API_KEY",
     "GRADIENT_PARTNER_API_KEY",

@@ -14,7 +14,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::http::limits::MAX_WRITE_CONCURRENCY;
+use crate::http::limits::{GRADIENT_MAX_RATE, MAX_WRITE_CONCURRENCY};
 pub use crate::http::settings::{HttpSettings, Proxies};
 use crate::secret::Secret;
 pub use env::Env;
@@ -128,6 +128,26 @@ pub fn http(env: &Env) -> Result<HttpSettings> {
                         ),
                     ))
                 }
+            })?,
+        gradient_rate: env
+            .number(
+                "SYNC_GRADIENT_RATE",
+                u64::from(defaults.gradient_rate),
+                "a whole number of requests a second from 1 to 100",
+            )
+            .and_then(|n| {
+                u32::try_from(n)
+                    .ok()
+                    .filter(|n| (1..=GRADIENT_MAX_RATE).contains(n))
+                    .ok_or_else(|| {
+                        Error::setting(
+                            "SYNC_GRADIENT_RATE",
+                            format!(
+                                "{n} is out of range; give a whole number of requests a second \
+                                 from 1 to {GRADIENT_MAX_RATE} (Gradient's limit)"
+                            ),
+                        )
+                    })
             })?,
         max_body_bytes: env
             .number(

@@ -12,10 +12,17 @@ pub struct ApiLimits {
     pub requests_per_second: Option<u32>,
 }
 
-/// Gradient allows 100 requests a second (docs/apis.md §1.1): stay a little under it.
+/// Gradient allows 100 requests a second (docs/apis.md §1.1): by default stay a little under
+/// it; `SYNC_GRADIENT_RATE` may set 1 to [`GRADIENT_MAX_RATE`].
 pub const GRADIENT: ApiLimits = ApiLimits {
-    requests_per_second: Some(90),
+    requests_per_second: Some(GRADIENT_DEFAULT_RATE),
 };
+
+/// The default pace of Gradient requests, a second.
+pub const GRADIENT_DEFAULT_RATE: u32 = 90;
+
+/// Gradient's own limit (docs/apis.md §1.1): `SYNC_GRADIENT_RATE` may not go above it.
+pub const GRADIENT_MAX_RATE: u32 = 100;
 
 /// ConnectWise rate-limits above about 1,000 requests a minute (docs/apis.md §2.7); a read
 /// pages one request at a time, far below it.

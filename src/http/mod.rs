@@ -290,9 +290,11 @@ impl ApiClient {
                     short(&e)
                 ))
             })?;
-        let pacer = limits::of(side)
-            .requests_per_second
-            .map(|rate| Arc::new(Pacer::per_second(rate)));
+        let rate = match side {
+            Side::Synthesize => Some(settings.gradient_rate.clamp(1, limits::GRADIENT_MAX_RATE)),
+            _ => limits::of(side).requests_per_second,
+        };
+        let pacer = rate.map(|rate| Arc::new(Pacer::per_second(rate)));
         Ok(Self {
             side,
             http,

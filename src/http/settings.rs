@@ -13,6 +13,8 @@ pub struct HttpSettings {
     pub max_retry_wait: Duration,
     /// Count writes in flight at once.
     pub write_concurrency: usize,
+    /// Requests a second to Gradient, every request of the run (`SYNC_GRADIENT_RATE`).
+    pub gradient_rate: u32,
     /// The largest answer body read from any API; above it the read fails.
     pub max_body_bytes: u64,
     pub proxies: Proxies,
@@ -26,6 +28,7 @@ impl Default for HttpSettings {
             retry_base_delay: Duration::from_millis(500),
             max_retry_wait: Duration::from_secs(300),
             write_concurrency: 8,
+            gradient_rate: crate::http::limits::GRADIENT_DEFAULT_RATE,
             max_body_bytes: 32 * 1024 * 1024,
             proxies: Proxies::default(),
         }
