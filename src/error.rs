@@ -116,6 +116,10 @@ pub enum Error {
     #[error("refused: {0}")]
     Drop(String),
 
+    /// Not enough of the Autotask tenant's hourly request budget to start (exit 7).
+    #[error("refused: {0}")]
+    Budget(String),
+
     /// Another run holds this integration's lock (exit 6).
     #[error("{0}")]
     Locked(String),
@@ -138,6 +142,7 @@ impl Error {
         match self {
             Error::Auth { side, .. } | Error::Api { side, .. } => Some(*side),
             Error::Flagged { .. } | Error::WritesHalted { .. } => Some(Side::Synthesize),
+            Error::Budget(_) => Some(Side::Autotask),
             _ => None,
         }
     }
@@ -147,6 +152,7 @@ impl Error {
         match self {
             Error::Guard(why) => Some(("all_zero", why)),
             Error::Drop(why) => Some(("drop", why)),
+            Error::Budget(why) => Some(("autotask_budget", why)),
             _ => None,
         }
     }
@@ -167,6 +173,7 @@ impl Error {
             Error::Guard(_) => 4,
             Error::Drop(_) => 5,
             Error::Locked(_) => 6,
+            Error::Budget(_) => 7,
             Error::Api { .. }
             | Error::Flagged { .. }
             | Error::WritesFailed { .. }

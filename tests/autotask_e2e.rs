@@ -406,8 +406,9 @@ async fn lifecycle(g: Grouping) {
         "items of a missing or unknown type are reported"
     );
 
-    // Requests: one query page per 500 matching items, plus types, the unknown-type count
-    // and the company names; each query page POSTed (never a GET on the next URL).
+    // Requests: one query page per 500 matching items, plus types, the budget check's count
+    // of the items, the unknown-type count and the company names; each query page POSTed
+    // (never a GET on the next URL).
     let queries = at_requests
         .iter()
         .filter(|r| r.method == "POST" && r.uri.contains("/query"))
@@ -416,7 +417,7 @@ async fn lifecycle(g: Grouping) {
     let company_batches = companies.len().div_ceil(500);
     assert_eq!(
         queries,
-        pages + 2 + company_batches,
+        pages + 3 + company_batches,
         "{matching} matching items: {:#?}",
         at_requests
             .iter()
@@ -587,19 +588,45 @@ async fn a_page_that_always_fails_fails_the_run_and_writes_nothing() {
     );
 }
 
+/// A run that would take the tenant's hourly usage past AUTOTASK_MAX_SHARE is refused before
+/// it reads any item (exit 7), saying what is used and when to retry; a higher share lets it
+/// run.
 #[tokio::test]
-async fn a_used_up_threshold_fails_the_run_and_writes_nothing() {
+async fn a_run_that_would_pass_the_max_share_is_refused_before_reading() {
     let g = default_grouping();
     let w = World::start(AtTenant::sample()).await;
-    w.autotask.set_hourly_threshold(3);
+    // 57 items: 3 requests used when the budget is checked, about 3 more to read;
+    // 80% of 7 is 5.
+    w.autotask.set_hourly_threshold(7);
     let mut cmd = w.cmd(&g);
-    cmd.arg("run");
+    cmd.args(["--output", "json", "run"]);
     let o = run(cmd).await;
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["refused"]["guard"], "autotask_budget", "{v}");
+    assert_eq!(v["side"], "autotask", "{v}");
     let err = stderr(&o);
-    assert!(err.contains("429") && err.contains("threshold"), "{err}");
+    assert!(
+        err.contains("AUTOTASK_MAX_SHARE=80%") && err.contains("age out"),
+        "{err}"
+    );
+    assert!(
+        !w.autotask
+            .requests()
+            .all()
+            .iter()
+            .any(|r| r.uri.contains("ConfigurationItems/query") && !r.uri.contains("count")),
+        "no item was read"
+    );
     assert!(w.gradient.count_calls().is_empty());
     assert!(w.gradient.partner().accounts.is_empty());
+
+    w.autotask.reset_threshold_usage();
+    w.autotask.set_hourly_threshold(1_000);
+    let mut cmd = w.cmd(&g);
+    cmd.env("AUTOTASK_MAX_SHARE", "100").arg("run");
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[tokio::test]

@@ -145,7 +145,26 @@ pub fn check(env: &Env) -> Result<()> {
     zone(env)?;
     discovery_url(env)?;
     username(env)?;
+    max_share(env)?;
     Ok(())
+}
+
+/// `AUTOTASK_MAX_SHARE`: a run does not start when it would take the tenant's hourly request
+/// usage past this share of the threshold (docs/apis.md §3.7); percent, 1 to 100, default 80.
+pub fn max_share(env: &Env) -> Result<u64> {
+    let share = env.number(
+        "AUTOTASK_MAX_SHARE",
+        80u64,
+        "a whole number of percent from 1 to 100",
+    )?;
+    if (1..=100).contains(&share) {
+        Ok(share)
+    } else {
+        Err(Error::setting(
+            "AUTOTASK_MAX_SHARE",
+            format!("{share} is out of range; give a whole number of percent from 1 to 100"),
+        ))
+    }
 }
 
 /// The Autotask settings, every one required (the zone is discovered when unset).

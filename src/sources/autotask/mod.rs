@@ -5,11 +5,13 @@
 //! every integration it has:
 //! 1. `ThresholdInformation`: the credential check (first call), and the share used;
 //! 2. `ConfigurationItemTypes`: id → name, to resolve the services to type ids;
-//! 3. `ConfigurationItems` that are active and of a counted type, 500 a page, each page
+//! 3. one `query/count` of the items step 4 will read: with the threshold's figures, the
+//!    budget check (`AUTOTASK_MAX_SHARE`, exit 7) before any item is read;
+//! 4. `ConfigurationItems` that are active and of a counted type, 500 a page, each page
 //!    folded into the tally before the next is asked for;
-//! 4. one `query/count` of the active items whose type is missing or unknown, reported as
+//! 5. one `query/count` of the active items whose type is missing or unknown, reported as
 //!    not counted;
-//! 5. `Companies` names, only of companies with counted items, 500 ids a request.
+//! 6. `Companies` names, only of companies with counted items, 500 ids a request.
 //!
 //! The server-side filters only save requests: every item read is still folded through
 //! [`AutotaskRule`] with its own `isActive` and type, so a filter the API ignored could not
@@ -67,6 +69,7 @@ impl SourceDef for ConfigurationItems {
             "AUTOTASK_BASE_URL",
             "AUTOTASK_DISCOVERY_URL",
             "AUTOTASK_SERVICES",
+            "AUTOTASK_MAX_SHARE",
         ]
     }
     fn secret_variables(&self) -> &'static [&'static str] {
@@ -99,6 +102,7 @@ impl SourceDef for ConfigurationItems {
             services,
             services_explicit,
             last_threshold: None,
+            max_share: config::max_share(env)?,
         }))
     }
 }
@@ -113,6 +117,8 @@ struct AutotaskSource {
     rule: AutotaskRule,
     /// What the last threshold check said (for `doctor`).
     last_threshold: Option<ThresholdInfo>,
+    /// `AUTOTASK_MAX_SHARE`, percent.
+    max_share: u64,
 }
 
 impl AutotaskSource {
@@ -230,6 +236,57 @@ impl AutotaskSource {
         Ok((types, counted))
     }
 
+    /// Before the items are read: the threshold's use plus this run's own estimate (its items
+    /// counted by `query/count`: their pages, as many requests again at most for the company
+    /// names, and the unknown-type count) must stay within `AUTOTASK_MAX_SHARE` of the hourly
+    /// threshold, or the run is refused (exit 7) before it spends the tenant's budget
+    /// (docs/apis.md §3.7). One request.
+    async fn check_budget(
+        &mut self,
+        threshold: ThresholdInfo,
+        ours_before: u64,
+        counted: &[i64],
+    ) -> Result<()> {
+        if counted.is_empty() {
+            return Ok(());
+        }
+        let items = self
+            .client
+            .count(CONFIGURATION_ITEMS, items_filter(counted))
+            .await?;
+        let pages = items.div_ceil(u64::from(query::MAX_RECORDS)).max(1);
+        let estimate = 2 * pages + 1;
+        // Requests the tenant has used by now: the threshold's figure (which counted this
+        // run's requests up to it) plus this run's since.
+        let since = self.client.request_count().saturating_sub(ours_before);
+        let used = threshold.used.saturating_add(since);
+        let allowed = threshold.limit.saturating_mul(self.max_share) / 100;
+        let window = if threshold.timeframe_minutes == 0 {
+            60
+        } else {
+            threshold.timeframe_minutes
+        };
+        if used.saturating_add(estimate) > allowed {
+            let others = threshold.used.saturating_sub(ours_before);
+            return Err(Error::Budget(format!(
+                "Autotask's hourly request threshold is {} requests per {window} minutes, shared by \
+                 every integration of the tenant; {used} are used ({others} by other integrations and \
+                 earlier runs), and this run needs about {estimate} more ({items} items), which would \
+                 pass AUTOTASK_MAX_SHARE={}% ({allowed}); nothing was read or written: run again when \
+                 the usage has fallen (requests age out of the {window}-minute window), or raise \
+                 AUTOTASK_MAX_SHARE",
+                threshold.limit, self.max_share
+            )));
+        }
+        tracing::debug!(
+            "Autotask budget: {used} used + about {estimate} for this run, within {allowed} ({}% \
+             of {})",
+            self.max_share,
+            threshold.limit
+        );
+        Ok(())
+    }
+
     /// Folds every active item of a counted type, page by page.
     async fn read_items(
         &mut self,
@@ -249,10 +306,7 @@ impl AutotaskSource {
         // The type list stays small (tens of types), so one `in` holds it.
         let q = Query::new(
             &["id", "companyID", "configurationItemType", "isActive"],
-            vec![
-                Filter::eq("isActive", true),
-                Filter::in_list("configurationItemType", counted.iter().copied()),
-            ],
+            items_filter(counted),
         );
         let rule = &self.rule;
         self.client
@@ -379,8 +433,10 @@ impl AutotaskSource {
     }
 
     async fn read(&mut self, progress: &Progress) -> Result<Tally> {
-        self.check_threshold().await?;
+        let threshold = self.check_threshold().await?;
+        let ours_before = self.client.request_count();
         let (types, counted) = self.resolve_types().await?;
+        self.check_budget(threshold, ours_before, &counted).await?;
         let mut tally = Tally::default();
         self.read_items(&mut tally, &types, &counted, progress)
             .await?;
@@ -418,6 +474,14 @@ impl Source for AutotaskSource {
             },
         })
     }
+}
+
+/// The items a run reads: active, of a counted type.
+fn items_filter(counted: &[i64]) -> Vec<Filter> {
+    vec![
+        Filter::eq("isActive", true),
+        Filter::in_list("configurationItemType", counted.iter().copied()),
+    ]
 }
 
 #[derive(Deserialize)]
