@@ -92,10 +92,24 @@ pub struct FaultConfig {
     pub rate_500: f64,
     /// Added latency on every request.
     pub latency: Duration,
+    /// Added latency on the requests whose path (with query) contains the text, instead of
+    /// `latency`: the first match wins. Models a slow page route (a ConnectWise page of
+    /// 1,000 in about 300 ms, an Autotask page of 500 in about 500 ms) next to fast ones.
+    pub route_latency: Vec<(String, Duration)>,
     /// Requests whose path (with query) contains this text always fail with 500.
     pub failing_route: Option<String>,
     /// Seconds sent in `Retry-After` on injected 429s (when the API sends one at all).
     pub retry_after_secs: Option<u64>,
+}
+
+impl FaultConfig {
+    /// The latency added to a request for this path (with query).
+    pub fn latency_for(&self, path_and_query: &str) -> Duration {
+        self.route_latency
+            .iter()
+            .find(|(route, _)| path_and_query.contains(route.as_str()))
+            .map_or(self.latency, |(_, d)| *d)
+    }
 }
 
 /// What a fault check decided for one request.
@@ -162,7 +176,7 @@ impl Faults {
             } else {
                 None
             };
-            (config.latency, hit)
+            (config.latency_for(path_and_query), hit)
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -238,4 +252,25 @@ pub async fn record_request(
         status: response.status().as_u16(),
     });
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_latency_applies_to_its_route_only() {
+        let config = FaultConfig {
+            latency: Duration::from_millis(1),
+            route_latency: vec![
+                ("/query".into(), Duration::from_millis(500)),
+                ("/count".into(), Duration::from_millis(30)),
+            ],
+            ..FaultConfig::default()
+        };
+        let ms = |p: &str| config.latency_for(p).as_millis();
+        assert_eq!(ms("/V1.0/ConfigurationItems/query"), 500);
+        assert_eq!(ms("/api/vendor-api/service/1/count?no_build=true"), 30);
+        assert_eq!(ms("/V1.0/ThresholdInformation"), 1);
+    }
 }
