@@ -262,8 +262,9 @@ async fn write_one(
 }
 
 /// The run's last write was not stored, so it did not rebuild the billing view: one pair that
-/// was stored is written again (the same count) without `no_build`. Not after a 403 or an
-/// interrupt: those stop every write.
+/// was stored is written again (the same count) without `no_build`. Also after an interrupt
+/// (it changes no count, and without it the stored counts would not show in billing until a
+/// later run), but not after a 403: Gradient asked for no more requests.
 async fn rebuild_view(
     synthesize: &Synthesize,
     counts: &[PlannedCount],
@@ -274,7 +275,7 @@ async fn rebuild_view(
     let Some(&(i, _)) = rows.iter().find(|(_, o)| *o == CountOutcomeKind::Set) else {
         return; // nothing stored, nothing to show
     };
-    let stopped = halted.load(Ordering::SeqCst) || crate::interrupt::requested().is_some();
+    let stopped = halted.load(Ordering::SeqCst);
     let p = &counts[i];
     let result = match (stopped, ids.get(&p.service)) {
         (false, Some(sku)) => Some(
@@ -299,7 +300,7 @@ async fn rebuild_view(
              stored, and the next run rebuilds it"
         ),
         None => tracing::warn!(
-            "Gradient's billing view was not rebuilt after this run (its writes were stopped); \
+            "Gradient's billing view was not rebuilt after this run (Gradient answered 403); \
              the counts are stored, and the next run rebuilds it"
         ),
     }

@@ -258,11 +258,11 @@ fn use_color(choice: cli::ColorArg) -> bool {
     match choice {
         cli::ColorArg::Always => true,
         cli::ColorArg::Never => false,
-        cli::ColorArg::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-        }
+        cli::ColorArg::Auto => synthesize_sync::report::auto_color(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+        ),
     }
 }
 

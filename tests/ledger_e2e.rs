@@ -770,7 +770,11 @@ async fn an_interrupted_run_finishes_its_writes_in_flight_prints_its_report_and_
         })
         .count();
     assert!(not_sent > 0, "{report}");
-    assert_eq!(w.stored() - before, 5);
+    // Five pairs stored, then one of them once more (unchanged) to rebuild the billing view.
+    assert_eq!(w.stored() - before, 6);
+    let calls = w.gradient.count_calls();
+    let last = calls.last().unwrap();
+    assert!(!last.no_build && last.status == 201, "{last:?}");
     let history = w.json(&["history"]).await;
     assert_eq!(history["runs"][0]["status"], "interrupted");
     // The next run completes it.

@@ -8,4 +8,4 @@ pub mod history;
 mod output;
 pub mod verbs;
 
-pub use output::{Output, Render, SafeStderr, print_stdout};
+pub use output::{Output, Render, SafeStderr, auto_color, print_stdout};

@@ -109,6 +109,9 @@ fn colorize(text: &str) -> String {
             Some(b) => (b, "\n"),
             None => (line, ""),
         };
+        let head = [("ok  ", GREEN), ("warn  ", YELLOW), ("FAIL  ", RED)]
+            .into_iter()
+            .find(|(word, _)| body.starts_with(word));
         let tail = [
             ("  set", GREEN),
             ("  unmapped", YELLOW),
@@ -117,23 +120,32 @@ fn colorize(text: &str) -> String {
         ]
         .into_iter()
         .find(|(word, _)| body.ends_with(word));
-        let head = [("ok  ", GREEN), ("warn  ", YELLOW), ("FAIL  ", RED)]
-            .into_iter()
-            .find(|(word, _)| body.starts_with(word));
-        if let Some((word, color)) = tail {
-            let cut = body.len() - word.len() + 2;
-            out.push_str(&format!("{}{color}{}{RESET}", &body[..cut], &body[cut..]));
-        } else if let Some(i) = body.find("  failed: ").or_else(|| body.rfind("  failed")) {
-            out.push_str(&format!("{}{RED}{}{RESET}", &body[..i + 2], &body[i + 2..]));
-        } else if let Some((word, color)) = head {
+        // doctor's marks first: its lines end in server text (an organization's name).
+        if let Some((word, color)) = head {
             let w = word.trim_end().len();
             out.push_str(&format!("{color}{}{RESET}{}", &body[..w], &body[w..]));
+        } else if let Some((word, color)) = tail {
+            let cut = body.len() - word.len() + 2;
+            out.push_str(&format!("{}{color}{}{RESET}", &body[..cut], &body[cut..]));
+        } else if let Some(i) = body.rfind("  failed: ").or_else(|| body.rfind("  failed")) {
+            // The last one: a name in the middle columns could hold the words too.
+            out.push_str(&format!("{}{RED}{}{RESET}", &body[..i + 2], &body[i + 2..]));
         } else {
             out.push_str(body);
         }
         out.push_str(end);
     }
     out
+}
+
+/// `--color auto`: colour when stdout is a terminal, `NO_COLOR` is unset or empty
+/// (no-color.org) and the terminal is not `dumb`.
+pub fn auto_color(
+    stdout_is_terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    stdout_is_terminal && no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
 }
 
 /// Writes to stdout. A closed pipe (`| head`) ends the output quietly instead of a panic.
@@ -188,5 +200,35 @@ impl Drop for SafeStderr {
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(safe.as_bytes());
         let _ = err.write_all(end.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn auto_colour_needs_a_terminal_and_no_no_color() {
+        assert!(auto_color(true, None, None));
+        assert!(auto_color(
+            true,
+            Some(OsStr::new("")),
+            Some(OsStr::new("xterm"))
+        ));
+        assert!(!auto_color(false, None, None));
+        assert!(!auto_color(true, Some(OsStr::new("1")), None));
+        assert!(!auto_color(true, None, Some(OsStr::new("dumb"))));
+    }
+
+    #[test]
+    fn colour_marks_only_the_tools_own_words() {
+        let doctor = colorize("ok    Gradient tokens        connected to Evil  failed: x\n");
+        assert!(doctor.starts_with("\x1b[32mok\x1b[0m"), "{doctor:?}");
+        assert!(!doctor.contains("\x1b[31m"), "{doctor:?}");
+        let row = colorize("250  Evil  set  Billed User  3  failed: HTTP 500\n");
+        assert!(row.contains("\x1b[31mfailed: HTTP 500\x1b[0m"), "{row:?}");
+        assert!(!row.contains("\x1b[32m"), "{row:?}");
+        assert_eq!(colorize("plain\n"), "plain\n");
     }
 }

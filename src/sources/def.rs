@@ -37,6 +37,8 @@ pub struct RequestBudget {
     pub used: u64,
     pub limit: u64,
     pub window_minutes: u64,
+    /// The share (percent) above which a run refuses to start (`AUTOTASK_MAX_SHARE`).
+    pub max_share: u64,
 }
 
 impl RequestBudget {

@@ -360,15 +360,23 @@ fn budget_check(b: RequestBudget) -> Check {
          integration of the tenant",
         b.used, b.limit, b.window_minutes
     );
-    let (status, fix) = if percent >= 100.0 {
+    let (status, fix) = if percent >= b.max_share as f64 {
         (
             Status::Fail,
-            Some("calls are refused until the usage drops: wait, and find the integration that spends it".into()),
+            Some(format!(
+                "at or above AUTOTASK_MAX_SHARE ({}%) a run refuses to start (exit 7): wait for \
+                 the usage to fall, find the integration that spends it, or raise the setting",
+                b.max_share
+            )),
         )
     } else if percent > AUTOTASK_THRESHOLD_WARN_PERCENT {
         (
             Status::Warn,
-            Some("above half, Autotask slows every call down: move this schedule away from the other integrations'".into()),
+            Some(
+                "above half, Autotask slows every call down: move this schedule away from the \
+                 other integrations'"
+                    .into(),
+            ),
         )
     } else {
         (Status::Ok, None)
@@ -385,16 +393,18 @@ mod tests {
             used,
             limit,
             window_minutes: 60,
+            max_share: 80,
         })
         .status
     }
 
     #[test]
-    fn threshold_use_is_ok_up_to_half_warned_above_and_failed_when_used_up() {
+    fn threshold_use_is_ok_up_to_half_warned_above_and_failed_at_the_max_share() {
         assert_eq!(budget(0, 10_000), Status::Ok);
         assert_eq!(budget(5_000, 10_000), Status::Ok);
         assert_eq!(budget(5_001, 10_000), Status::Warn);
-        assert_eq!(budget(9_999, 10_000), Status::Warn);
+        assert_eq!(budget(7_999, 10_000), Status::Warn);
+        assert_eq!(budget(8_000, 10_000), Status::Fail);
         assert_eq!(budget(10_000, 10_000), Status::Fail);
         assert_eq!(budget(1, 0), Status::Fail);
     }

@@ -138,6 +138,9 @@ pub(crate) struct Session {
     /// [`Session::check_fits`] saw that the integration fits this source: only then does a
     /// successful run bind it (`update-status` and `retire-service` never look).
     fits_seen: bool,
+    /// `--rebind`: the user says this integration is this source's; binding it is what they
+    /// asked for, whether or not the verb looked at its services.
+    rebind: bool,
     dry_run: bool,
     recorder: Option<Recorder>,
 }
@@ -249,6 +252,7 @@ impl Session {
             organization: organization.name.clone(),
             bound,
             fits_seen: false,
+            rebind: w.rebind,
             dry_run: w.dry_run,
             recorder,
         })
@@ -381,7 +385,7 @@ impl Session {
         };
         if result.is_ok()
             && self.bound == Bound::Pending
-            && self.fits_seen
+            && (self.fits_seen || self.rebind)
             && !self.dry_run
             && let Err(e) = r
                 .ledger

@@ -260,13 +260,13 @@ impl AutotaskSource {
         // run's requests up to it) plus this run's since.
         let since = self.client.request_count().saturating_sub(ours_before);
         let used = threshold.used.saturating_add(since);
-        let allowed = threshold.limit.saturating_mul(self.max_share) / 100;
+        let allowed = budget_allows(threshold.limit, self.max_share);
         let window = if threshold.timeframe_minutes == 0 {
             60
         } else {
             threshold.timeframe_minutes
         };
-        if used.saturating_add(estimate) > allowed {
+        if !within_budget(used, estimate, threshold.limit, self.max_share) {
             let others = threshold.used.saturating_sub(ours_before);
             return Err(Error::Budget(format!(
                 "Autotask's hourly request threshold is {} requests per {window} minutes, shared by \
@@ -472,8 +472,20 @@ impl Source for AutotaskSource {
             } else {
                 t.timeframe_minutes
             },
+            max_share: self.max_share,
         })
     }
+}
+
+/// The requests a run may take the tenant's usage to: `share` percent of the threshold.
+fn budget_allows(limit: u64, share: u64) -> u64 {
+    limit.saturating_mul(share) / 100
+}
+
+/// Whether a run that needs about `estimate` requests may start with `used` used: it may take
+/// the usage up to the share exactly.
+fn within_budget(used: u64, estimate: u64, limit: u64, share: u64) -> bool {
+    used.saturating_add(estimate) <= budget_allows(limit, share)
 }
 
 /// The items a run reads: active, of a counted type.
@@ -524,5 +536,21 @@ struct CompanyRow {
 impl HasId for CompanyRow {
     fn id(&self) -> i64 {
         self.id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_budget_allows_up_to_the_share_exactly() {
+        // 80% of 10,000 is 8,000.
+        assert!(super::within_budget(7_990, 10, 10_000, 80));
+        assert!(!super::within_budget(7_991, 10, 10_000, 80));
+        assert!(super::within_budget(9_990, 10, 10_000, 100));
+        assert!(!super::within_budget(9_991, 10, 10_000, 100));
+        assert!(
+            !super::within_budget(0, 1, 0, 80),
+            "a threshold of 0 allows nothing"
+        );
     }
 }
