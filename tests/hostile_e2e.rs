@@ -543,11 +543,8 @@ async fn servers_that_echo_our_headers_never_get_a_secret_printed_even_at_trace(
 const EVIL_NAME: &str =
     "Evil\u{1b}]0;pwned\u{7}\u{1b}[2J\r\nFAKE 999999 Billed User 777 set\u{202e}\u{0}\u{9b}";
 
-/// Regression: a company name could clear the screen, retitle the window and forge a table
-/// row (`FAKE 999999 Billed User 777 set`).
-#[tokio::test(flavor = "multi_thread")]
-async fn company_names_cannot_drive_the_terminal_or_forge_rows() {
-    let w = Cw::start().await;
+/// Every contact's company gets [`EVIL_NAME`].
+fn name_every_company_evil(w: &Cw) {
     w.cw_proxy.add(Rule::on(
         "GET",
         CONTACT_PAGES,
@@ -560,6 +557,14 @@ async fn company_names_cannot_drive_the_terminal_or_forge_rows() {
             v
         }),
     ));
+}
+
+/// Regression: a company name could clear the screen, retitle the window and forge a table
+/// row (`FAKE 999999 Billed User 777 set`).
+#[tokio::test(flavor = "multi_thread")]
+async fn company_names_cannot_drive_the_terminal_or_forge_rows() {
+    let w = Cw::start().await;
+    name_every_company_evil(&w);
     let o = w.run(&["-v", "run", "--dry-run"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for (what, text) in [("stdout", stdout(&o)), ("stderr", stderr(&o))] {
@@ -579,18 +584,7 @@ async fn company_names_cannot_drive_the_terminal_or_forge_rows() {
 #[tokio::test(flavor = "multi_thread")]
 async fn colour_output_adds_only_the_tools_own_escape_sequences() {
     let w = Cw::start().await;
-    w.cw_proxy.add(Rule::on(
-        "GET",
-        CONTACT_PAGES,
-        Action::map_json(|_, mut v, _| {
-            for row in v.as_array_mut().into_iter().flatten() {
-                if let Some(company) = row.get_mut("company") {
-                    company["name"] = json!(EVIL_NAME);
-                }
-            }
-            v
-        }),
-    ));
+    name_every_company_evil(&w);
     let o = w.run(&["--color", "always", "run", "--dry-run"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
@@ -946,18 +940,7 @@ async fn a_vendor_answer_without_skus_is_an_error_not_no_services() {
 #[tokio::test(flavor = "multi_thread")]
 async fn json_output_escapes_what_a_terminal_must_not_receive() {
     let w = Cw::start().await;
-    w.cw_proxy.add(Rule::on(
-        "GET",
-        CONTACT_PAGES,
-        Action::map_json(|_, mut v, _| {
-            for row in v.as_array_mut().into_iter().flatten() {
-                if let Some(company) = row.get_mut("company") {
-                    company["name"] = json!(EVIL_NAME);
-                }
-            }
-            v
-        }),
-    ));
+    name_every_company_evil(&w);
     let o = w.run(&["--output", "json", "run", "--dry-run"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);

@@ -1,17 +1,14 @@
 //! `run`: sync-accounts, sync-services and sync-usage from a single read of the PSA, as one
 //! plan whose guards are checked before anything at all is written.
 
-use super::common::{
-    UsageParts, WriteFlags, accounts_report, build_plan, check_guards, services_report,
-    synthesize_state, usage_report,
-};
+use super::common::{WriteFlags, accounts_report, services_report};
 use super::session::{Outcome, Psa, Session};
-use crate::apply::{self, Options};
+use super::sync_usage::{SyncPass, sync_pass};
+use crate::apply;
 use crate::config::Env;
-use crate::error::{Error, Result};
-use crate::interrupt;
+use crate::error::Result;
 use crate::ledger::Status;
-use crate::plan::{Inputs, Scope};
+use crate::plan::Scope;
 use crate::progress::Progress;
 use crate::report::verbs::RunReport;
 use crate::sources::SourceKind;
@@ -38,41 +35,12 @@ pub async fn run(
 }
 
 async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<RunReport> {
-    let source = s
-        .source
-        .as_mut()
-        .ok_or_else(|| Error::Local("run: the source was not opened".into()))?;
-    let tally = interrupt::before_writes(source.tally(progress)).await?;
-    let (existing, skus) = interrupt::before_writes(synthesize_state(&s.synthesize, true)).await?;
-    s.check_fits(&skus, w)?;
-    let plan = build_plan(Inputs {
-        tally: &tally,
-        existing: &existing,
-        skus: &skus,
-        services: &s.cfg.services,
-        scope: Scope::ALL,
-    })?;
-    let foreign = s.foreign_services(&plan);
-    s.record_plan(&plan);
-    let refused = check_guards(&plan, s.previous().map(|b| &b.counts), w)?;
-    let opts = Options {
-        dry_run: w.dry_run,
-        concurrency: s.cfg.http.write_concurrency,
-    };
-    interrupt::before_writes(async { Ok(()) }).await?;
-    let synthesize = s.synthesize.clone();
-    let applied = apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
-    let mut usage = usage_report(UsageParts {
-        kind: s.kind,
-        plan: &plan,
-        applied: &applied,
-        tally: &tally,
-        dry_run: w.dry_run,
-        requests: s.requests(),
-        baseline: s.previous(),
-        refused,
-        foreign,
-    });
+    let SyncPass {
+        tally,
+        plan,
+        applied,
+        mut usage,
+    } = sync_pass(s, w, progress, Scope::ALL).await?;
     // For --detailed-exitcode, accounts and services to create or rename are changes too.
     usage.changes +=
         plan.accounts.create.len() + plan.accounts.rename.len() + applied_creations(&applied);

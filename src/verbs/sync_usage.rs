@@ -10,10 +10,10 @@ use crate::config::Env;
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::ledger::Status;
-use crate::plan::{Inputs, Scope};
+use crate::plan::{Inputs, Plan, Scope};
 use crate::progress::Progress;
 use crate::report::verbs::UsageReport;
-use crate::sources::SourceKind;
+use crate::sources::{SourceKind, Tally};
 
 impl Outcome for UsageReport {
     fn outcome(&self) -> (Status, u8) {
@@ -46,10 +46,28 @@ pub async fn sync_usage(
 }
 
 async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<UsageReport> {
+    Ok(sync_pass(s, w, progress, Scope::COUNTS).await?.usage)
+}
+
+/// One read of the source, planned, guarded and applied within `scope`: what `sync-usage` and
+/// `run` share.
+pub(super) struct SyncPass {
+    pub tally: Tally,
+    pub plan: Plan,
+    pub applied: apply::Applied,
+    pub usage: UsageReport,
+}
+
+pub(super) async fn sync_pass(
+    s: &mut Session,
+    w: WriteFlags,
+    progress: &Progress,
+    scope: Scope,
+) -> Result<SyncPass> {
     let source = s
         .source
         .as_mut()
-        .ok_or_else(|| Error::Local("sync-usage: the source was not opened".into()))?;
+        .ok_or_else(|| Error::Local("the source was not opened".into()))?;
     let tally = interrupt::before_writes(source.tally(progress)).await?;
     let (existing, skus) = interrupt::before_writes(synthesize_state(&s.synthesize, true)).await?;
     s.check_fits(&skus, w)?;
@@ -58,7 +76,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
         existing: &existing,
         skus: &skus,
         services: &s.cfg.services,
-        scope: Scope::COUNTS,
+        scope,
     })?;
     let foreign = s.foreign_services(&plan);
     s.record_plan(&plan);
@@ -70,7 +88,7 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
     interrupt::before_writes(async { Ok(()) }).await?;
     let synthesize = s.synthesize.clone();
     let applied = apply::apply(&synthesize, &plan, opts, progress, &mut s.observer()).await?;
-    Ok(usage_report(UsageParts {
+    let usage = usage_report(UsageParts {
         kind: s.kind,
         plan: &plan,
         applied: &applied,
@@ -80,5 +98,11 @@ async fn body(s: &mut Session, w: WriteFlags, progress: &Progress) -> Result<Usa
         baseline: s.previous(),
         refused,
         foreign,
-    }))
+    });
+    Ok(SyncPass {
+        tally,
+        plan,
+        applied,
+        usage,
+    })
 }
