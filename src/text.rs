@@ -60,6 +60,17 @@ pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(escape(s).as_ref())
 }
 
+/// The width of a table column: its widest cell or its header, at most `max` columns (longer
+/// cells are cut by [`pad`]).
+pub fn column_width<'a>(cells: impl Iterator<Item = &'a str>, header: &str, max: usize) -> usize {
+    cells
+        .map(width)
+        .max()
+        .unwrap_or(0)
+        .max(width(header))
+        .min(max)
+}
+
 /// `s`, its control characters escaped (a name must not forge a row), cut to at most `w`
 /// columns and padded with spaces to exactly `w`.
 pub fn pad(s: &str, w: usize) -> String {

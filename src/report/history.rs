@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::output::Render;
 use crate::ledger::{Change, Pair, Run};
-use crate::text::{csv_field, escape as esc, pad, plural, utc, width};
+use crate::text::{column_width, csv_field, escape as esc, pad, plural, utc};
 
 /// A run as `history` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -50,27 +50,14 @@ impl Render for HistoryReport {
         if self.runs.is_empty() {
             return format!("no runs recorded in {} yet\n", self.state_dir);
         }
-        let verb_w = self
-            .runs
-            .iter()
-            .map(|r| width(&r.run.verb))
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        let source_w = self
-            .runs
-            .iter()
-            .map(|r| width(&r.run.source))
-            .max()
-            .unwrap_or(6)
-            .max(6);
-        let status_w = self
-            .runs
-            .iter()
-            .map(|r| width(&status_cell(r)))
-            .max()
-            .unwrap_or(6)
-            .max(6);
+        let verb_w = column_width(self.runs.iter().map(|r| r.run.verb.as_str()), "VERB", 40);
+        let source_w = column_width(
+            self.runs.iter().map(|r| r.run.source.as_str()),
+            "SOURCE",
+            40,
+        );
+        let statuses: Vec<String> = self.runs.iter().map(status_cell).collect();
+        let status_w = column_width(statuses.iter().map(String::as_str), "STATUS", 40);
         let mut s = format!(
             "  {:>5}  {:<20}  {}  {}  {}  EXIT  INTEGRATION (ORGANIZATION)\n",
             "RUN",
@@ -184,27 +171,17 @@ impl Render for RunDetail {
                 None => s.push_str(&format!("  {}: {} {}\n", c.kind, esc(&c.id), esc(&c.name))),
             }
         }
-        let name_w = self
-            .pairs
-            .iter()
-            .map(|p| width(&p.account_name))
-            .max()
-            .unwrap_or(7)
-            .clamp(7, 40);
-        let svc_w = self
-            .pairs
-            .iter()
-            .map(|p| width(&p.service))
-            .max()
-            .unwrap_or(7)
-            .clamp(7, 40);
-        let id_w = self
-            .pairs
-            .iter()
-            .map(|p| width(&p.account_id))
-            .max()
-            .unwrap_or(10)
-            .clamp(10, 24);
+        let name_w = column_width(
+            self.pairs.iter().map(|p| p.account_name.as_str()),
+            "ACCOUNT",
+            40,
+        );
+        let svc_w = column_width(self.pairs.iter().map(|p| p.service.as_str()), "SERVICE", 40);
+        let id_w = column_width(
+            self.pairs.iter().map(|p| p.account_id.as_str()),
+            "ACCOUNT ID",
+            24,
+        );
         if !self.pairs.is_empty() {
             s.push_str(&format!(
                 "{}  {}  {}  {:>6}  RESULT\n",
@@ -365,20 +342,16 @@ impl Render for DiffReport {
                 format!("{} changed", plural(self.changed.len() as u64, "pair"))
             }
         );
-        let name_w = self
-            .changed
-            .iter()
-            .map(|p| width(&p.account_name))
-            .max()
-            .unwrap_or(7)
-            .clamp(7, 40);
-        let svc_w = self
-            .changed
-            .iter()
-            .map(|p| width(&p.service))
-            .max()
-            .unwrap_or(7)
-            .clamp(7, 40);
+        let name_w = column_width(
+            self.changed.iter().map(|p| p.account_name.as_str()),
+            "ACCOUNT",
+            40,
+        );
+        let svc_w = column_width(
+            self.changed.iter().map(|p| p.service.as_str()),
+            "SERVICE",
+            40,
+        );
         if !self.changed.is_empty() {
             s.push_str(&format!(
                 "  {:<10}  {}  {}  {:>6}  {:>6}\n",

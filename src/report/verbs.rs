@@ -10,7 +10,7 @@ use super::output::Render;
 use crate::gradient::IntegrationStatus;
 use crate::plan::{Account, Rename};
 use crate::sources::{Skip, SourceKind, Tally};
-use crate::text::{escape as esc, pad, plural, width};
+use crate::text::{column_width, escape as esc, pad, plural, width};
 
 /// HTTP requests sent to each side, retries included.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -271,13 +271,7 @@ impl Render for UsageReport {
     fn text(&self) -> String {
         let mut s = String::new();
         let column = |f: fn(&CountRow) -> &str, header: &str, max: usize| {
-            self.counts
-                .iter()
-                .map(|c| width(f(c)))
-                .max()
-                .unwrap_or(0)
-                .max(width(header))
-                .min(max)
+            column_width(self.counts.iter().map(f), header, max)
         };
         let id_w = column(|c| &c.account_id, "ACCOUNT ID", 24);
         let name_w = column(|c| &c.account_name, "ACCOUNT", 40);
