@@ -3,9 +3,10 @@
 
 use crate::error::Side;
 
-/// What one API allows, and how this tool stays under it. Reads are sequential for every
-/// API (one page after the other); only Gradient's count writes run concurrently, up to
-/// `SYNC_WRITE_CONCURRENCY` (at most [`MAX_WRITE_CONCURRENCY`]).
+/// What one API allows, and how this tool stays under it. Large reads run as a few
+/// concurrent id-range streams ([`AUTOTASK_READ_STREAMS`], `CONNECTWISE_READ_STREAMS`);
+/// Gradient's count writes run concurrently up to `SYNC_WRITE_CONCURRENCY` (at most
+/// [`MAX_WRITE_CONCURRENCY`]), paced under the rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiLimits {
     /// The whole run's requests to this API are paced under this rate.
@@ -30,11 +31,15 @@ pub const CONNECTWISE: ApiLimits = ApiLimits {
     requests_per_second: None,
 };
 
-/// Autotask allows 3 threads per endpoint and 10,000 requests an hour shared by every
-/// integration of the tenant (docs/apis.md §3.7): one request at a time.
+/// Autotask allows 10,000 requests an hour shared by every integration of the tenant
+/// (docs/apis.md §3.7): no pace, but a budget check before each read (`AUTOTASK_MAX_SHARE`).
 pub const AUTOTASK: ApiLimits = ApiLimits {
     requests_per_second: None,
 };
+
+/// Autotask allows 3 requests in flight per entity per integration (docs/apis.md §3.7): a
+/// read of one entity runs as at most this many concurrent id-range streams.
+pub const AUTOTASK_READ_STREAMS: usize = 3;
 
 /// The most count writes `SYNC_WRITE_CONCURRENCY` may ask for.
 pub const MAX_WRITE_CONCURRENCY: usize = 32;

@@ -9,6 +9,7 @@ pub(crate) mod autotask;
 pub(crate) mod connectwise;
 mod def;
 pub(crate) mod field;
+pub(crate) mod split;
 pub(crate) mod tally;
 
 use crate::config::Env;

@@ -81,13 +81,24 @@ impl Threshold {
 #[derive(Clone)]
 pub(crate) struct InFlight {
     counts: Arc<Mutex<HashMap<(String, String), usize>>>,
+    /// The most requests seen in flight at once per endpoint (any integration code).
+    peaks: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl InFlight {
     pub(crate) fn new() -> Self {
         InFlight {
             counts: Arc::new(Mutex::new(HashMap::new())),
+            peaks: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// The most requests of `endpoint` (an entity) that were in flight at once.
+    pub(crate) fn peak(&self, endpoint: &str) -> usize {
+        lock(&self.peaks)
+            .get(&endpoint.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Takes a slot, or None when `max` requests of this key are already running.
@@ -104,6 +115,10 @@ impl InFlight {
             return None;
         }
         *n += 1;
+        let mut peaks = lock(&self.peaks);
+        let peak = peaks.entry(key.1.clone()).or_insert(0);
+        *peak = (*peak).max(*n);
+        drop(peaks);
         Some(InFlightGuard {
             counts: self.counts.clone(),
             key,

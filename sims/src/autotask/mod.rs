@@ -108,6 +108,16 @@ struct Inner {
     log: RequestLog,
     /// Where [`AutotaskSim::start`] bound, for URLs when a request has no `Host`.
     own_addr: Mutex<Option<SocketAddr>>,
+    /// The zone's own origin, when discovery is served elsewhere ([`AutotaskSim::start_split`]).
+    zone_addr: Mutex<Option<SocketAddr>>,
+}
+
+/// The two origins of [`AutotaskSim::start_split`].
+pub struct AtSplitServers {
+    /// Answers `versioninformation` and `zoneInformation` only.
+    pub discovery: RunningServer,
+    /// The zone: the API, and its cursors' `nextPageUrl`s.
+    pub zone: RunningServer,
 }
 
 /// A simulated Autotask database and its REST API. Cheap to clone; clones share state.
@@ -137,6 +147,7 @@ impl AutotaskSim {
                 faults: Faults::default(),
                 log: RequestLog::default(),
                 own_addr: Mutex::new(None),
+                zone_addr: Mutex::new(None),
             }),
         }
     }
@@ -159,6 +170,25 @@ impl AutotaskSim {
         let server = crate::serve(self.router(), crate::loopback()).await?;
         *lock(&self.inner.own_addr) = Some(server.addr);
         Ok(server)
+    }
+
+    /// Serves discovery and the zone on two loopback origins, as the real service does
+    /// (`webservices.autotask.net` discovers, `webservicesN.autotask.net` serves the tenant,
+    /// docs/apis.md §3.1): a client that ignores the discovered zone, or rewrites a
+    /// `nextPageUrl` onto another host, fails. Point `AUTOTASK_DISCOVERY_URL` at
+    /// `discovery.base_url() + "/ATServicesRest/"` and leave `AUTOTASK_BASE_URL` unset.
+    pub async fn start_split(&self) -> std::io::Result<AtSplitServers> {
+        let zone = self.start().await?;
+        *lock(&self.inner.zone_addr) = Some(zone.addr);
+        let discovery_router = Router::new()
+            .fallback(routes::handle_discovery)
+            .with_state(self.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                self.inner.log.clone(),
+                crate::record_request,
+            ));
+        let discovery = crate::serve(discovery_router, crate::loopback()).await?;
+        Ok(AtSplitServers { discovery, zone })
     }
 
     pub fn faults(&self) -> &Faults {
@@ -203,6 +233,12 @@ impl AutotaskSim {
     /// Most concurrent requests per endpoint per integration code (3 by default, §3.7).
     pub fn set_max_in_flight_per_entity(&self, n: usize) {
         self.inner.max_in_flight.store(n, Ordering::Relaxed);
+    }
+
+    /// The most requests to `entity` (e.g. `ConfigurationItems`) that were in flight at once,
+    /// refused ones not included: a client reading in parallel shows its streams here.
+    pub fn peak_in_flight(&self, entity: &str) -> usize {
+        self.inner.in_flight.peak(entity)
     }
 
     /// A copy of the current data.

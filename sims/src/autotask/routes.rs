@@ -46,6 +46,26 @@ pub(super) async fn handle(State(sim): State<AutotaskSim>, req: Request) -> Resp
     }
 }
 
+/// The discovery origin of [`AutotaskSim::start_split`]: it answers discovery and nothing
+/// else, as `webservices.autotask.net` holds no tenant's data; the API lives on the zone.
+pub(super) async fn handle_discovery(State(sim): State<AutotaskSim>, req: Request) -> Response {
+    let (parts, _body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let Some(segs) = segments(&path) else {
+        return not_found(&parts);
+    };
+    let is = |s: &str, name: &str| s.eq_ignore_ascii_case(name);
+    match segs.as_slice() {
+        [root, v] if is(root, "ATServicesRest") && is(v, "versioninformation") => {
+            json_ok(json!({"apiVersions": ["V1.0"]}))
+        }
+        [root, v, z] if is(root, "ATServicesRest") && is(v, "V1.0") && is(z, "zoneInformation") => {
+            zone_information(&sim, &parts).await
+        }
+        _ => not_found(&parts),
+    }
+}
+
 /// Path segments; one trailing slash is tolerated, an empty segment inside (`//`) is not.
 fn segments(path: &str) -> Option<Vec<&str>> {
     let trimmed = path.strip_prefix('/')?;
@@ -71,8 +91,12 @@ fn param(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// `http://HOST/ATServicesRest/`: this simulator's own base, as the client reached it.
+/// `http://HOST/ATServicesRest/`: this simulator's own base, as the client reached it; with
+/// a separate zone origin ([`AutotaskSim::start_split`]), that one.
 fn base_url(sim: &AutotaskSim, parts: &Parts) -> String {
+    if let Some(zone) = *lock(&sim.inner.zone_addr) {
+        return format!("http://{zone}/ATServicesRest/");
+    }
     let host = parts
         .headers
         .get(header::HOST)

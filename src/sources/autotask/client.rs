@@ -1,6 +1,10 @@
 //! The Autotask REST v1.0 client (docs/apis.md §3): credentials, zone discovery, the first-call
 //! auth check, and paged queries, all on the shared HTTP layer ([`crate::http`]).
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::Deserialize;
@@ -15,9 +19,43 @@ use crate::http::{ApiClient, HttpError, Request, Response, header, origin};
 
 use super::query::{Filter, Query};
 use crate::sources::field::{HasId, IdOrder, Page};
+use crate::sources::split::{self, FirstPage, Split};
 
 /// The most items an Autotask page holds (docs/apis.md §3.4).
 const MAX_PAGE: usize = 500;
+
+/// Concurrent streams of one read: Autotask's thread limit per entity (docs/apis.md §3.7).
+pub use crate::http::limits::AUTOTASK_READ_STREAMS as READ_STREAMS;
+
+/// One stream of a read: its query, its id range, where it has got to.
+struct Stream {
+    what: String,
+    query: Query,
+    /// `low <= id < high`; `None` is unbounded.
+    range: (Option<i64>, Option<i64>),
+    /// The stream's query has no upper bound (the first stream, started before the split
+    /// was known): rows at or past `high` are dropped, not refused.
+    unbounded_query: bool,
+    next: Option<Url>,
+    pages: u64,
+    order: IdOrder,
+    asked: HashSet<String>,
+}
+
+impl Stream {
+    fn new(url: Url, query: Query, range: (Option<i64>, Option<i64>), what: String) -> Self {
+        Stream {
+            what,
+            unbounded_query: range.1.is_none(),
+            query,
+            range,
+            asked: [url.as_str().to_string()].into(),
+            next: Some(url),
+            pages: 0,
+            order: IdOrder::default(),
+        }
+    }
+}
 
 /// Lower-cased fragments of the `errors` of a 500 that says the request itself is wrong
 /// (a bad username or integration code, an unknown field, a bad value, a refused cursor).
@@ -160,9 +198,9 @@ enum ZoneOrigin {
     Discovered,
 }
 
-/// One Autotask API user on one zone. Requests are sent one at a time (the API allows 3
-/// concurrent threads per endpoint per integration, and every request counts against the
-/// tenant's hourly threshold).
+/// One Autotask API user on one zone. A read runs as at most [`READ_STREAMS`] concurrent
+/// requests (the API allows 3 threads per endpoint per integration, docs/apis.md §3.7); every
+/// request counts against the tenant's hourly threshold.
 pub struct AutotaskClient {
     api: ApiClient,
     /// `ApiIntegrationCode`, `UserName`, `Secret` (secret values marked sensitive).
@@ -173,7 +211,7 @@ pub struct AutotaskClient {
     zone: Option<(Url, ZoneOrigin)>,
     /// Whether an authenticated call has succeeded. Until one has, a 500 carrying
     /// `errors` means a wrong username or integration code (docs/apis.md §3.2).
-    verified: bool,
+    verified: AtomicBool,
 }
 
 impl AutotaskClient {
@@ -205,7 +243,7 @@ impl AutotaskClient {
             username: settings.username.clone(),
             discovery_url: settings.discovery_url.clone(),
             zone: settings.base_url.clone().map(|u| (u, ZoneOrigin::Setting)),
-            verified: false,
+            verified: AtomicBool::new(false),
         })
     }
 
@@ -333,87 +371,204 @@ impl AutotaskClient {
         Ok(count.query_count)
     }
 
-    /// Runs `query` on `entity` and hands each page to `on_page` before asking for the
-    /// next, so the caller folds as it goes. Follows `pageDetails.nextPageUrl` as an opaque
-    /// URL with the same method (POST) and body until it is null (docs/apis.md §3.4). Any page
-    /// that fails after its retries fails the whole read. Returns the pages read.
-    pub async fn query<T, F>(&mut self, entity: &str, query: &Query, mut on_page: F) -> Result<u64>
+    /// Runs `query` on `entity` and hands each page to `on_page`, one page after the other.
+    /// See [`AutotaskClient::query_split`].
+    pub async fn query<T, F>(&mut self, entity: &str, query: &Query, on_page: F) -> Result<u64>
+    where
+        T: DeserializeOwned + HasId,
+        F: FnMut(Vec<T>) -> Result<()>,
+    {
+        self.query_split(entity, query, None, on_page).await
+    }
+
+    /// Runs `query` on `entity` and hands each page to `on_page` as it arrives, so the caller
+    /// folds as it goes. Follows `pageDetails.nextPageUrl` as an opaque URL with the same
+    /// method (POST) and body until it is null (docs/apis.md §3.4). Any page that fails after
+    /// its retries fails the whole read. Returns the pages read.
+    ///
+    /// With `expected` (the server's count of what the query selects), the rest of the read
+    /// after the first page runs as up to [`READ_STREAMS`] concurrent streams over disjoint
+    /// id ranges ([`crate::sources::split`]): Autotask allows 3 requests in flight per entity
+    /// (docs/apis.md §3.7). Each stream checks that its ids strictly increase and stay inside
+    /// its range, so a server that ignored a range filter cannot make rows count twice.
+    pub async fn query_split<T, F>(
+        &mut self,
+        entity: &str,
+        query: &Query,
+        expected: Option<u64>,
+        on_page: F,
+    ) -> Result<u64>
     where
         T: DeserializeOwned + HasId,
         F: FnMut(Vec<T>) -> Result<()>,
     {
         let zone = self.zone().await?;
-        let mut url = self.url(&format!("V1.0/{entity}/query")).await?;
+        let url = self.url(&format!("V1.0/{entity}/query")).await?;
+        let on_page = RefCell::new(on_page);
+        let this = &*self;
         let what = format!("reading {entity}");
-        let mut pages: u64 = 0;
-        let mut order = IdOrder::default();
-        let mut asked: std::collections::HashSet<String> = [url.as_str().to_string()].into();
-        loop {
-            let req = Request::new(reqwest::Method::POST, url.clone())
-                .json(query)
-                .idempotent(true);
-            let resp = self
-                .send(&format!("{what} (page {})", pages + 1), req)
-                .await?;
-            let page: PageBody<T> = decode(&format!("{entity} page {}", pages + 1), &resp)?;
-            let items = page.items.0;
-            pages += 1;
-            if let Some(count) = page.page_details.count
-                && count != items.len() as u64
-            {
-                return Err(Error::api(
-                    Side::Autotask,
-                    format!(
-                        "{what}: page {pages} says it holds {count} items but carries {}; not trusting a partial read",
-                        items.len()
-                    ),
-                ));
+        let mut first = Stream::new(url.clone(), query.clone(), (None, None), what.clone());
+        let Some(page) = this.step(&zone, entity, &mut first, &on_page).await? else {
+            return Ok(first.pages);
+        };
+        let split = match expected {
+            Some(expected) if first.next.is_some() => split::plan(
+                page,
+                expected,
+                u64::from(super::query::MAX_RECORDS),
+                READ_STREAMS,
+            ),
+            _ => Split { bounds: Vec::new() },
+        };
+        let mut streams = vec![first];
+        streams[0].range.1 = split.range(0).1;
+        for k in 1..split.streams() {
+            let range = split.range(k);
+            let mut filter = query.filter.clone();
+            if let Some(low) = range.0 {
+                filter.push(Filter::gte("id", low));
             }
-            // Keyset paging over id (docs/apis.md §3.4): ids strictly increase across the read.
-            for item in &items {
-                order.check(item.id()).map_err(|problem| {
-                    Error::api(Side::Autotask, format!("{what}: page {pages}: {problem}"))
-                })?;
+            if let Some(high) = range.1 {
+                filter.push(Filter::lt("id", high));
             }
-            let count = items.len();
-            on_page(items)?;
-            let Some(next) = page
-                .page_details
-                .next_page_url
-                .filter(|u| !u.trim().is_empty())
-            else {
-                return Ok(pages);
+            let q = Query {
+                filter,
+                ..query.clone()
             };
-            // Regression: empty pages that kept linking onwards looped forever, spending the
-            // tenant's shared hourly threshold.
-            if count == 0 {
-                return Err(Error::api(
-                    Side::Autotask,
-                    format!(
-                        "{what}: page {pages} is empty but still links to a next one; stopping \
-                         rather than following it forever"
-                    ),
-                ));
-            }
-            // The next request carries the secret: it goes only to the zone's host, on the
-            // zone's scheme and port (http::origin).
-            let next = origin::next_page(&zone, &url, &next).map_err(|refusal| {
-                Error::api(
-                    Side::Autotask,
-                    format!("{what}: page {pages} gave a next page URL that {refusal}; stopping the read"),
-                )
-            })?;
-            if !asked.insert(next.as_str().to_string()) {
-                return Err(Error::api(
-                    Side::Autotask,
-                    format!(
-                        "{what}: page {pages} links to a page already read; stopping rather \
-                         than counting it twice"
-                    ),
-                ));
-            }
-            url = next;
+            streams.push(Stream::new(
+                url.clone(),
+                q,
+                range,
+                format!("{what} (id range {} of {})", k + 1, split.streams()),
+            ));
         }
+        if split.streams() > 1 {
+            tracing::debug!(
+                "{what}: {} concurrent id ranges from {:?}",
+                split.streams(),
+                split.bounds
+            );
+        }
+        let runs = streams.iter_mut().map(|stream| async {
+            while stream.next.is_some() {
+                this.step(&zone, entity, stream, &on_page).await?;
+            }
+            Ok::<u64, Error>(stream.pages)
+        });
+        let pages = futures_util::future::try_join_all(runs).await?;
+        Ok(pages.iter().sum())
+    }
+
+    /// Reads the stream's next page, checks it and folds its rows in range. Returns what the
+    /// page held (None for an empty page, which ends the stream).
+    async fn step<T, F>(
+        &self,
+        zone: &Url,
+        entity: &str,
+        stream: &mut Stream,
+        on_page: &RefCell<F>,
+    ) -> Result<Option<FirstPage>>
+    where
+        T: DeserializeOwned + HasId,
+        F: FnMut(Vec<T>) -> Result<()>,
+    {
+        let Some(url) = stream.next.take() else {
+            return Ok(None);
+        };
+        let what = &stream.what;
+        let n = stream.pages + 1;
+        let req = Request::new(reqwest::Method::POST, url.clone())
+            .json(&stream.query)
+            .idempotent(true);
+        let resp = self.send(&format!("{what} (page {n})"), req).await?;
+        let page: PageBody<T> = decode(&format!("{entity} page {n}"), &resp)?;
+        let mut items = page.items.0;
+        stream.pages = n;
+        if let Some(count) = page.page_details.count
+            && count != items.len() as u64
+        {
+            return Err(Error::api(
+                Side::Autotask,
+                format!(
+                    "{what}: page {n} says it holds {count} items but carries {}; not trusting a partial read",
+                    items.len()
+                ),
+            ));
+        }
+        // Keyset paging over id (docs/apis.md §3.4): ids strictly increase along a stream,
+        // and stay inside its range.
+        let (low, high) = stream.range;
+        for item in &items {
+            let id = item.id();
+            stream.order.check(id).map_err(|problem| {
+                Error::api(Side::Autotask, format!("{what}: page {n}: {problem}"))
+            })?;
+            let below = low.is_some_and(|low| id < low);
+            // The first stream started before its end was known: rows past it belong to
+            // the next stream. Any other stream asked the server for its range.
+            let beyond = high.is_some_and(|high| id >= high) && !stream.unbounded_query;
+            if below || beyond {
+                return Err(Error::api(
+                    Side::Autotask,
+                    format!(
+                        "{what}: page {n} holds id {id}, outside the range asked for; the server \
+                         ignored the id filter, not trusting the read"
+                    ),
+                ));
+            }
+        }
+        let shape = match (items.first(), items.last()) {
+            (Some(first), Some(last)) => Some(FirstPage {
+                rows: items.len() as u64,
+                first_id: first.id(),
+                last_id: last.id(),
+            }),
+            _ => None,
+        };
+        let mut done = false;
+        if let Some(high) = high {
+            let before = items.len();
+            items.retain(|item| item.id() < high);
+            done = items.len() < before;
+        }
+        (on_page.borrow_mut())(items)?;
+        let next = page
+            .page_details
+            .next_page_url
+            .filter(|u| !u.trim().is_empty());
+        let Some(next) = next.filter(|_| !done) else {
+            return Ok(shape);
+        };
+        // Regression: empty pages that kept linking onwards looped forever, spending the
+        // tenant's shared hourly threshold.
+        if shape.is_none() {
+            return Err(Error::api(
+                Side::Autotask,
+                format!(
+                    "{what}: page {n} is empty but still links to a next one; stopping \
+                     rather than following it forever"
+                ),
+            ));
+        }
+        // The next request carries the secret: it goes only to the zone's host, on the
+        // zone's scheme and port (http::origin).
+        let next = origin::next_page(zone, &url, &next).map_err(|refusal| {
+            Error::api(
+                Side::Autotask,
+                format!("{what}: page {n} gave a next page URL that {refusal}; stopping the read"),
+            )
+        })?;
+        if !stream.asked.insert(next.as_str().to_string()) {
+            return Err(Error::api(
+                Side::Autotask,
+                format!(
+                    "{what}: page {n} links to a page already read; stopping rather \
+                     than counting it twice"
+                ),
+            ));
+        }
+        stream.next = Some(next);
+        Ok(shape)
     }
 
     async fn url(&mut self, path: &str) -> Result<Url> {
@@ -427,7 +582,7 @@ impl AutotaskClient {
     }
 
     /// Sends an authenticated request; classifies a failure.
-    async fn send(&mut self, what: &str, mut req: Request) -> Result<Response> {
+    async fn send(&self, what: &str, mut req: Request) -> Result<Response> {
         for (k, v) in &self.auth {
             if !req.headers.contains_key(k) {
                 req.headers.insert(k.clone(), v.clone());
@@ -435,7 +590,7 @@ impl AutotaskClient {
         }
         match self.api.send(req).await {
             Ok(resp) => {
-                self.verified = true;
+                self.verified.store(true, Ordering::Relaxed);
                 Ok(resp)
             }
             Err(e) => Err(self.classify(what, e)),
@@ -449,9 +604,9 @@ impl AutotaskClient {
         let status = e.status();
         let refused = match status {
             Some(StatusCode::UNAUTHORIZED) => true,
-            Some(StatusCode::FORBIDDEN) => !self.verified,
+            Some(StatusCode::FORBIDDEN) => !self.verified.load(Ordering::Relaxed),
             Some(StatusCode::INTERNAL_SERVER_ERROR) => {
-                !self.verified
+                !self.verified.load(Ordering::Relaxed)
                     && matches!(&e, HttpError::Status { body, .. } if error_messages(body).is_some())
             }
             _ => false,

@@ -8,7 +8,8 @@
 //! 3. one `query/count` of the items step 4 will read: with the threshold's figures, the
 //!    budget check (`AUTOTASK_MAX_SHARE`, exit 7) before any item is read;
 //! 4. `ConfigurationItems` that are active and of a counted type, 500 a page, each page
-//!    folded into the tally before the next is asked for;
+//!    folded into the tally as it arrives; after the first page the rest is read as up to 3
+//!    concurrent id ranges (Autotask's thread limit, docs/apis.md §3.7; `sources::split`);
 //! 5. one `query/count` of the active items whose type is missing or unknown, reported as
 //!    not counted;
 //! 6. `Companies` names, only of companies with counted items, 500 ids a request.
@@ -240,15 +241,16 @@ impl AutotaskSource {
     /// counted by `query/count`: their pages, as many requests again at most for the company
     /// names, and the unknown-type count) must stay within `AUTOTASK_MAX_SHARE` of the hourly
     /// threshold, or the run is refused (exit 7) before it spends the tenant's budget
-    /// (docs/apis.md §3.7). One request.
+    /// (docs/apis.md §3.7). One request. Returns the count, which also splits the read into
+    /// concurrent streams.
     async fn check_budget(
         &mut self,
         threshold: ThresholdInfo,
         ours_before: u64,
         counted: &[i64],
-    ) -> Result<()> {
+    ) -> Result<u64> {
         if counted.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let items = self
             .client
@@ -284,15 +286,17 @@ impl AutotaskSource {
             self.max_share,
             threshold.limit
         );
-        Ok(())
+        Ok(items)
     }
 
-    /// Folds every active item of a counted type, page by page.
+    /// Folds every active item of a counted type, page by page, `expected` (the server's
+    /// count) splitting the read into concurrent id ranges.
     async fn read_items(
         &mut self,
         tally: &mut Tally,
         types: &BTreeMap<i64, String>,
         counted: &[i64],
+        expected: u64,
         progress: &Progress,
     ) -> Result<()> {
         let mut reading = progress.reading("Autotask configuration items");
@@ -310,38 +314,43 @@ impl AutotaskSource {
         );
         let rule = &self.rule;
         self.client
-            .query(CONFIGURATION_ITEMS, &q, |page: Vec<ItemRow>| {
-                reading.page(page.len() as u64);
-                for item in page {
-                    // A field present with null is data ("no company"); one that is absent
-                    // means the answer changed shape: the read fails (sources::field::Field).
-                    let side = Side::Autotask;
-                    let active = item
-                        .is_active
-                        .require(side, CONFIGURATION_ITEMS, "isActive")?
-                        .copied()
-                        .ok_or_else(|| {
-                            Error::api(
-                                side,
-                                format!(
-                                    "reading {CONFIGURATION_ITEMS}: item {} has isActive null",
-                                    item.id
-                                ),
-                            )
-                        })?;
-                    let company_id = item
-                        .company_id
-                        .require(side, CONFIGURATION_ITEMS, "companyID")?
-                        .copied();
-                    let type_name = item
-                        .configuration_item_type
-                        .require(side, CONFIGURATION_ITEMS, "configurationItemType")?
-                        .and_then(|t| types.get(t))
-                        .map(String::as_str);
-                    rule.fold(tally, active, company_id, type_name);
-                }
-                Ok(())
-            })
+            .query_split(
+                CONFIGURATION_ITEMS,
+                &q,
+                Some(expected),
+                |page: Vec<ItemRow>| {
+                    reading.page(page.len() as u64);
+                    for item in page {
+                        // A field present with null is data ("no company"); one that is absent
+                        // means the answer changed shape: the read fails (sources::field::Field).
+                        let side = Side::Autotask;
+                        let active = item
+                            .is_active
+                            .require(side, CONFIGURATION_ITEMS, "isActive")?
+                            .copied()
+                            .ok_or_else(|| {
+                                Error::api(
+                                    side,
+                                    format!(
+                                        "reading {CONFIGURATION_ITEMS}: item {} has isActive null",
+                                        item.id
+                                    ),
+                                )
+                            })?;
+                        let company_id = item
+                            .company_id
+                            .require(side, CONFIGURATION_ITEMS, "companyID")?
+                            .copied();
+                        let type_name = item
+                            .configuration_item_type
+                            .require(side, CONFIGURATION_ITEMS, "configurationItemType")?
+                            .and_then(|t| types.get(t))
+                            .map(String::as_str);
+                        rule.fold(tally, active, company_id, type_name);
+                    }
+                    Ok(())
+                },
+            )
             .await?;
         reading.finish();
         Ok(())
@@ -436,9 +445,9 @@ impl AutotaskSource {
         let threshold = self.check_threshold().await?;
         let ours_before = self.client.request_count();
         let (types, counted) = self.resolve_types().await?;
-        self.check_budget(threshold, ours_before, &counted).await?;
+        let expected = self.check_budget(threshold, ours_before, &counted).await?;
         let mut tally = Tally::default();
-        self.read_items(&mut tally, &types, &counted, progress)
+        self.read_items(&mut tally, &types, &counted, expected, progress)
             .await?;
         self.count_unknown_types(&mut tally, &types).await?;
         self.name_companies(&mut tally).await?;

@@ -99,6 +99,10 @@ impl Filter {
         Self::compare(Op::Gte, field, value)
     }
 
+    pub fn lt(field: &'static str, value: impl Into<Value>) -> Self {
+        Self::compare(Op::Lt, field, value)
+    }
+
     /// `field in [values]`. Keep lists to [`MAX_IN_VALUES`].
     pub fn in_list<V: Into<Value>>(
         field: &'static str,
