@@ -294,11 +294,18 @@ async fn lifecycle(source: &str) {
     assert_eq!(report["summary"]["failed"], 0);
 
     // Paging cost: one list request per 1,000 matching items, plus companyinfo and the type
-    // list.
+    // list; past one page, one count and up to 3 id ranges, each of which may end on a part
+    // page: at most 3 requests more than the minimum.
     let pages = matching.div_ceil(1_000);
-    assert_eq!(sims.cw.requests().count("GET", list_path(source)), pages);
-    assert_eq!(sims.cw.requests().len(), pages + 2);
-    assert_eq!(report["requests"]["psa"], (pages + 2) as u64);
+    let lists = sims.cw.requests().count("GET", list_path(source));
+    let counts = sims.cw.requests().count("GET", "/count");
+    assert!(
+        (pages..=pages + 2).contains(&lists),
+        "{lists} list requests for {pages} pages"
+    );
+    assert_eq!(counts, usize::from(pages > 1));
+    assert_eq!(sims.cw.requests().len(), lists + counts + 2);
+    assert_eq!(report["requests"]["psa"], (lists + counts + 2) as u64);
 
     // Items of two mapped companies disappear: their pairs go to zero, the rest stay exact.
     let gone: Vec<String> = mapped.iter().take(2).cloned().collect();
@@ -372,6 +379,10 @@ async fn rate_limit_storms_and_transient_errors_still_count_exactly() {
         let mut cmd = sims.cmd(CONTACTS);
         cmd.env("SYNC_MAX_RETRIES", "10")
             .args(["--output", "json", "sync-usage"]);
+        if faults.rate_429 > 0.0 {
+            // One stream, so the Retry-After waits add up and can be checked below.
+            cmd.env("CONNECTWISE_READ_STREAMS", "1");
+        }
         let started = Instant::now();
         let o = run(cmd).await;
         sims.cw.faults().clear();
@@ -395,6 +406,45 @@ async fn rate_limit_storms_and_transient_errors_still_count_exactly() {
             log.len() as u64,
             "retries are counted"
         );
+    }
+}
+
+/// Past its first page, a read runs as `CONNECTWISE_READ_STREAMS` concurrent id ranges (3 by
+/// default): with a page latency that keeps them overlapping, the server sees exactly that
+/// many requests at once, and the counts stay exact; 1 reads one page after the other.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_big_read_runs_as_concurrent_id_ranges_and_counts_exactly() {
+    let sims = Sims::start(CwTenant::generate(&CwGenerateSpec {
+        companies: 80,
+        contacts: 20_000,
+        configurations: 10,
+        seed: 5,
+    }))
+    .await;
+    let pages = matching_items(&sims.cw.tenant(), CONTACTS).div_ceil(1_000);
+    // Enough pages for 3 streams, few enough to stay within the pace's burst (http::limits).
+    assert!((5..=15).contains(&pages), "{pages} pages");
+    ready_to_write(&sims, CONTACTS).await;
+    let expected = expected_counts(&sims.cw.tenant(), CONTACTS, &sims.accounts());
+    sims.cw.faults().update(|f| {
+        f.route_latency = vec![(
+            "/company/contacts?".into(),
+            std::time::Duration::from_millis(100),
+        )]
+    });
+    for (streams, peak) in [(None, 3), (Some("1"), 1), (Some("2"), 2)] {
+        sims.cw.requests().clear();
+        sims.gradient.update_partner(|p| p.counts.clear());
+        let mut cmd = sims.cmd(CONTACTS);
+        if let Some(n) = streams {
+            cmd.env("CONNECTWISE_READ_STREAMS", n);
+        }
+        cmd.arg("sync-usage");
+        let o = run(cmd).await;
+        assert_eq!(o.status.code(), Some(0), "{streams:?}: {}", stderr(&o));
+        assert_eq!(sims.current_counts(), expected, "{streams:?}");
+        assert_eq!(sims.cw.requests().peak_in_flight(), peak, "{streams:?}");
+        assert!(sims.cw.requests().all().iter().all(|r| r.status == 200));
     }
 }
 

@@ -199,9 +199,17 @@ pub struct LoggedRequest {
 #[derive(Clone, Default)]
 pub struct RequestLog {
     inner: Arc<Mutex<Vec<LoggedRequest>>>,
+    /// (requests being answered now, the most there ever were at once).
+    in_flight: Arc<Mutex<(usize, usize)>>,
 }
 
 impl RequestLog {
+    /// The most requests this simulator was answering at once (latency included): a client's
+    /// concurrency, as the server saw it.
+    pub fn peak_in_flight(&self) -> usize {
+        lock(&self.in_flight).1
+    }
+
     pub fn push(&self, r: LoggedRequest) {
         lock(&self.inner).push(r);
     }
@@ -226,7 +234,11 @@ impl RequestLog {
             .count()
     }
 
+    /// Forgets the requests, and the peak of requests in flight.
     pub fn clear(&self) {
+        let mut f = lock(&self.in_flight);
+        f.1 = f.0;
+        drop(f);
         lock(&self.inner).clear();
     }
 }
@@ -245,7 +257,21 @@ pub async fn record_request(
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
+    // Released on drop: a request whose client went away is no longer in flight.
+    struct Answering(Arc<Mutex<(usize, usize)>>);
+    impl Drop for Answering {
+        fn drop(&mut self) {
+            lock(&self.0).0 -= 1;
+        }
+    }
+    let answering = {
+        let mut f = lock(&log.in_flight);
+        f.0 += 1;
+        f.1 = f.1.max(f.0);
+        Answering(log.in_flight.clone())
+    };
     let response = next.run(req).await;
+    drop(answering);
     log.push(LoggedRequest {
         method,
         uri,

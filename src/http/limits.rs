@@ -10,13 +10,29 @@ use crate::error::Side;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiLimits {
     /// The whole run's requests to this API are paced under this rate.
-    pub requests_per_second: Option<u32>,
+    pub pace: Option<Pace>,
 }
+
+/// A request rate: `requests` per `per`, of which up to `burst` may go at once after a quiet
+/// spell (`http::Pacer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub requests: u32,
+    pub per: std::time::Duration,
+    pub burst: u32,
+}
+
+/// Gradient's pace: `SYNC_GRADIENT_RATE` a second, evenly spaced (no burst).
+pub const GRADIENT_PACE: Pace = Pace {
+    requests: GRADIENT_DEFAULT_RATE,
+    per: std::time::Duration::from_secs(1),
+    burst: 1,
+};
 
 /// Gradient allows 100 requests a second (docs/apis.md §1.1): by default stay a little under
 /// it; `SYNC_GRADIENT_RATE` may set 1 to [`GRADIENT_MAX_RATE`].
 pub const GRADIENT: ApiLimits = ApiLimits {
-    requests_per_second: Some(GRADIENT_DEFAULT_RATE),
+    pace: Some(GRADIENT_PACE),
 };
 
 /// The default pace of Gradient requests, a second.
@@ -25,17 +41,29 @@ pub const GRADIENT_DEFAULT_RATE: u32 = 90;
 /// Gradient's own limit (docs/apis.md §1.1): `SYNC_GRADIENT_RATE` may not go above it.
 pub const GRADIENT_MAX_RATE: u32 = 100;
 
-/// ConnectWise rate-limits above about 1,000 requests a minute (docs/apis.md §2.7); a read
-/// pages one request at a time, far below it.
+/// ConnectWise throttles above about 1,000 requests a minute and asks clients to limit
+/// parallel requests (docs/apis.md §2.7): a run stays at or under 600 a minute (a burst of 20
+/// after a quiet spell), whatever the server's speed and the number of read streams.
 pub const CONNECTWISE: ApiLimits = ApiLimits {
-    requests_per_second: None,
+    pace: Some(Pace {
+        requests: CONNECTWISE_REQUESTS_PER_MINUTE,
+        per: std::time::Duration::from_secs(60),
+        burst: 20,
+    }),
 };
+
+/// The most requests a minute this tool sends ConnectWise.
+pub const CONNECTWISE_REQUESTS_PER_MINUTE: u32 = 600;
+
+/// Concurrent id-range streams of one ConnectWise read by default (`CONNECTWISE_READ_STREAMS`),
+/// and the most it may be set to: at about 300 ms a page, 3 streams make about 600 requests a
+/// minute, the pace above.
+pub const CONNECTWISE_READ_STREAMS: usize = 3;
+pub const CONNECTWISE_MAX_READ_STREAMS: usize = 8;
 
 /// Autotask allows 10,000 requests an hour shared by every integration of the tenant
 /// (docs/apis.md §3.7): no pace, but a budget check before each read (`AUTOTASK_MAX_SHARE`).
-pub const AUTOTASK: ApiLimits = ApiLimits {
-    requests_per_second: None,
-};
+pub const AUTOTASK: ApiLimits = ApiLimits { pace: None };
 
 /// Autotask allows 3 requests in flight per entity per integration (docs/apis.md §3.7): a
 /// read of one entity runs as at most this many concurrent id-range streams.

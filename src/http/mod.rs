@@ -66,17 +66,34 @@ pub fn redacted(headers: &HeaderMap) -> String {
     parts.join(", ")
 }
 
-/// Spaces requests so that a whole run stays under a rate (Gradient allows 100/s).
+/// Spaces requests so that a whole run stays under a rate (Gradient allows 100/s,
+/// ConnectWise about 1,000 a minute): a generic cell rate, which lets up to `burst` requests
+/// through at once after a quiet spell and never more than the rate over any longer span.
 pub struct Pacer {
     interval: Duration,
+    /// How far behind "now" the next slot may fall: `(burst − 1) × interval`.
+    slack: Duration,
     next: tokio::sync::Mutex<Instant>,
 }
 
 impl Pacer {
     pub fn per_second(rate: u32) -> Self {
+        Self::new(limits::Pace {
+            requests: rate.max(1),
+            per: Duration::from_secs(1),
+            burst: 1,
+        })
+    }
+
+    pub fn new(pace: limits::Pace) -> Self {
+        let interval = pace.per / pace.requests.max(1);
+        let slack = interval * pace.burst.saturating_sub(1);
+        // A new client has been quiet: its first burst goes at once.
+        let now = Instant::now();
         Self {
-            interval: Duration::from_secs(1) / rate.max(1),
-            next: tokio::sync::Mutex::new(Instant::now()),
+            interval,
+            slack,
+            next: tokio::sync::Mutex::new(now.checked_sub(slack).unwrap_or(now)),
         }
     }
 
@@ -84,10 +101,12 @@ impl Pacer {
     async fn wait(&self) {
         let mut next = self.next.lock().await;
         let now = Instant::now();
-        if *next > now {
-            tokio::time::sleep_until((*next).into()).await;
+        let earliest = now.checked_sub(self.slack).unwrap_or(now);
+        let slot = (*next).max(earliest);
+        if slot > now {
+            tokio::time::sleep_until(slot.into()).await;
         }
-        *next = (*next).max(now) + self.interval;
+        *next = slot + self.interval;
     }
 }
 
@@ -290,11 +309,14 @@ impl ApiClient {
                     short(&e)
                 ))
             })?;
-        let rate = match side {
-            Side::Synthesize => Some(settings.gradient_rate.clamp(1, limits::GRADIENT_MAX_RATE)),
-            _ => limits::of(side).requests_per_second,
+        let pace = match side {
+            Side::Synthesize => Some(limits::Pace {
+                requests: settings.gradient_rate.clamp(1, limits::GRADIENT_MAX_RATE),
+                ..limits::GRADIENT_PACE
+            }),
+            _ => limits::of(side).pace,
         };
-        let pacer = rate.map(|rate| Arc::new(Pacer::per_second(rate)));
+        let pacer = pace.map(|pace| Arc::new(Pacer::new(pace)));
         Ok(Self {
             side,
             http,

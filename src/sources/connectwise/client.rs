@@ -10,7 +10,9 @@
 //! - Failures are classified by what they mean to the user: refused credentials (exit 3),
 //!   a bad request (ConnectWise's own message), anything else after retries (exit 1).
 
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine;
 use reqwest::StatusCode;
@@ -25,6 +27,7 @@ use crate::error::{Error, Result, Side};
 use crate::http::link::{NextLink, next_link};
 use crate::http::{ApiClient, HttpError, Request, Response, header, origin};
 use crate::sources::field::{HasId, IdOrder, Page};
+use crate::sources::split::{self, FirstPage};
 
 const SIDE: Side = Side::ConnectWise;
 
@@ -73,7 +76,39 @@ pub struct ConnectWiseClient {
     company_info: Option<CompanyInfo>,
     /// Whether an authenticated call has succeeded in this run. Until one has, a 404 means
     /// refused credentials: cloud ConnectWise answers wrong keys with 404 (docs/apis.md §2.6).
-    authenticated: bool,
+    authenticated: AtomicBool,
+    /// Concurrent id ranges of one large read (`CONNECTWISE_READ_STREAMS`).
+    read_streams: usize,
+}
+
+/// One stream of a read: its query, its id range, where it has got to.
+struct Stream {
+    what: String,
+    /// `low <= id < high`; `None` is unbounded.
+    range: (Option<i64>, Option<i64>),
+    /// The stream's query has no upper bound (the first stream, started before the split was
+    /// known): rows at or past `high` belong to the next stream and are dropped, not refused.
+    unbounded_query: bool,
+    next: Option<Url>,
+    rows: u64,
+    order: IdOrder,
+    asked: HashSet<String>,
+}
+
+impl Stream {
+    fn new(base: &Url, query: String, range: (Option<i64>, Option<i64>), what: String) -> Self {
+        let mut url = base.clone();
+        url.set_query(Some(&query));
+        Stream {
+            what,
+            unbounded_query: range.1.is_none(),
+            range,
+            asked: [url.as_str().to_string()].into(),
+            next: Some(url),
+            rows: 0,
+            order: IdOrder::default(),
+        }
+    }
 }
 
 impl ConnectWiseClient {
@@ -106,7 +141,8 @@ impl ConnectWiseClient {
                 .clone()
                 .map(|c| (c, CodebaseOrigin::Setting)),
             company_info: None,
-            authenticated: false,
+            authenticated: AtomicBool::new(false),
+            read_streams: settings.read_streams,
         })
     }
 
@@ -218,87 +254,217 @@ impl ConnectWiseClient {
     }
 
     /// Reads every row of the list at `path` (e.g. `company/contacts`) that the query
-    /// selects, 1,000 a page, handing each page to `on_page` before asking for the next.
-    /// Any page that fails (after the HTTP layer's retries) fails the whole read.
+    /// selects, 1,000 a page, handing each page to `on_page` as it arrives. Any page that
+    /// fails (after the HTTP layer's retries) fails the whole read.
     ///
     /// Forward-only pages come ordered by id (docs/apis.md §2.4), so ids must strictly increase
-    /// across the whole read: a page that repeats or reorders earlier rows fails the read
-    /// instead of counting them twice.
+    /// along a read: a page that repeats or reorders earlier rows fails the read instead of
+    /// counting them twice. When the first page is full, one `/count` of the same conditions
+    /// tells how many rows remain, and the rest is read as up to `CONNECTWISE_READ_STREAMS`
+    /// concurrent id ranges ([`crate::sources::split`]); each stream checks its ids stay
+    /// inside its range, so a server that ignored the range conditions cannot make rows
+    /// count twice.
     pub async fn for_each_page<T: DeserializeOwned + HasId>(
         &mut self,
         path: &str,
         query: &[(&str, &str)],
-        mut on_page: impl FnMut(Vec<T>) -> Result<()>,
+        on_page: impl FnMut(Vec<T>) -> Result<()>,
     ) -> Result<()> {
         let endpoint = format!("GET {path}");
-        let mut url = self.api_url(path).await?;
+        let url = self.api_url(path).await?;
+        let count_url = self.api_url(&format!("{path}/count")).await?;
+        let on_page = RefCell::new(on_page);
+        let this = &*self;
         let page_size = PAGE_SIZE.to_string();
         let mut pairs: Vec<(&str, &str)> = query.to_vec();
         pairs.push(("pageSize", &page_size));
-        url.set_query(Some(&encode_query(&pairs)));
+        let mut first = Stream::new(&url, encode_query(&pairs), (None, None), endpoint.clone());
+        let Some(page) = this.step(&endpoint, &mut first, &on_page).await? else {
+            return Ok(());
+        };
+        if first.next.is_none() || page.rows < PAGE_SIZE as u64 || self.read_streams < 2 {
+            while first.next.is_some() {
+                this.step(&endpoint, &mut first, &on_page).await?;
+            }
+            return Ok(());
+        }
+        let expected = this.count(&count_url, query, &endpoint).await?;
+        let split = split::plan(page, expected, PAGE_SIZE as u64, self.read_streams);
+        let mut streams = vec![first];
+        streams[0].range.1 = split.range(0).1;
+        for k in 1..split.streams() {
+            let range = split.range(k);
+            let mut bounds = Vec::new();
+            if let Some(low) = range.0 {
+                bounds.push(format!("id>={low}"));
+            }
+            if let Some(high) = range.1 {
+                bounds.push(format!("id<{high}"));
+            }
+            let conditions = match query.iter().find(|(k, _)| *k == "conditions") {
+                Some((_, c)) => format!("({c}) AND {}", bounds.join(" AND ")),
+                None => bounds.join(" AND "),
+            };
+            let mut pairs: Vec<(&str, &str)> = query
+                .iter()
+                .filter(|(k, _)| *k != "conditions")
+                .copied()
+                .collect();
+            pairs.push(("conditions", &conditions));
+            pairs.push(("pageSize", &page_size));
+            streams.push(Stream::new(
+                &url,
+                encode_query(&pairs),
+                range,
+                format!("{endpoint} (id range {} of {})", k + 1, split.streams()),
+            ));
+        }
+        if split.streams() > 1 {
+            tracing::debug!(
+                "{endpoint}: {} concurrent id ranges from {:?}",
+                split.streams(),
+                split.bounds
+            );
+        }
+        let runs = streams.iter_mut().map(|stream| async {
+            while stream.next.is_some() {
+                this.step(&endpoint, stream, &on_page).await?;
+            }
+            Ok::<u64, Error>(stream.rows)
+        });
+        let rows: u64 = futures_util::future::try_join_all(runs).await?.iter().sum();
+        if rows != expected {
+            // Rows added or removed while reading change the figure; a count is only taken to
+            // split the read, the pages are what is counted.
+            tracing::debug!(
+                "{endpoint}: read {rows} rows, the count before the read said {expected}"
+            );
+        }
+        Ok(())
+    }
 
-        let mut asked: HashSet<String> = HashSet::new();
-        let mut order = IdOrder::default();
-        loop {
-            if !asked.insert(url.as_str().to_string()) {
+    /// `GET {path}/count` with the read's conditions → `count` (docs/apis.md §2.5).
+    async fn count(&self, url: &Url, query: &[(&str, &str)], endpoint: &str) -> Result<u64> {
+        #[derive(serde::Deserialize)]
+        struct Count {
+            count: u64,
+        }
+        let pairs: Vec<(&str, &str)> = query
+            .iter()
+            .filter(|(k, _)| ["conditions", "childConditions", "customFieldConditions"].contains(k))
+            .copied()
+            .collect();
+        let mut url = url.clone();
+        url.set_query(Some(&encode_query(&pairs)));
+        let what = format!("{endpoint}/count");
+        let resp = self.send_api(Request::get(url), &what).await?;
+        Ok(resp
+            .json::<Count>()
+            .map_err(|e| Error::api(SIDE, format!("{what}: {e}")))?
+            .count)
+    }
+
+    /// Reads the stream's next page, checks it and folds its rows in range. Returns what the
+    /// page held (None for an empty page).
+    async fn step<T: DeserializeOwned + HasId>(
+        &self,
+        endpoint: &str,
+        stream: &mut Stream,
+        on_page: &RefCell<impl FnMut(Vec<T>) -> Result<()>>,
+    ) -> Result<Option<FirstPage>> {
+        let Some(url) = stream.next.take() else {
+            return Ok(None);
+        };
+        let what = &stream.what;
+        // Forward-only paging (docs/apis.md §2.4): each page starts after the last id of the
+        // one before, so rows added or removed mid-read cannot shift a row past us.
+        let req = Request::get(url.clone()).header(
+            reqwest::header::HeaderName::from_static("pagination-type"),
+            HeaderValue::from_static("forward-only"),
+        );
+        let resp = self.send_api(req, endpoint).await?;
+        let mut rows: Vec<T> = resp
+            .json::<Page<T, PAGE_SIZE>>()
+            .map_err(|e| Error::api(SIDE, format!("{what}: {e}")))?
+            .0;
+        let count = rows.len();
+        let (low, high) = stream.range;
+        for row in &rows {
+            let id = row.id();
+            stream
+                .order
+                .check(id)
+                .map_err(|problem| Error::api(SIDE, format!("{what}: {problem}")))?;
+            let below = low.is_some_and(|low| id < low);
+            let beyond = high.is_some_and(|high| id >= high) && !stream.unbounded_query;
+            if below || beyond {
                 return Err(Error::api(
                     SIDE,
                     format!(
-                        "{endpoint}: the next-page link repeats a page already read ({}); \
-                         stopping rather than counting it twice",
-                        path_and_query(&url)
+                        "{what}: a page holds id {id}, outside the range asked for; the server \
+                         ignored the id conditions, not trusting the read"
                     ),
                 ));
             }
-            // Forward-only paging (docs/apis.md §2.4): each page starts after the last id of the
-            // one before, so rows added or removed mid-read cannot shift a row past us.
-            let req = Request::get(url.clone()).header(
-                reqwest::header::HeaderName::from_static("pagination-type"),
-                HeaderValue::from_static("forward-only"),
-            );
-            let resp = self.send_api(req, &endpoint).await?;
-            let rows: Vec<T> = resp
-                .json::<Page<T, PAGE_SIZE>>()
-                .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?
-                .0;
-            let count = rows.len();
-            for row in &rows {
-                order
-                    .check(row.id())
-                    .map_err(|problem| Error::api(SIDE, format!("{endpoint}: {problem}")))?;
-            }
-            on_page(rows)?;
-            let next = next_link(&resp.headers)
-                .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))?;
-            match next {
-                NextLink::Url(link) => {
-                    if count == 0 {
-                        return Err(Error::api(
-                            SIDE,
-                            format!(
-                                "{endpoint}: an empty page still links to a next one ({link}); \
-                                 stopping rather than following it forever"
-                            ),
-                        ));
-                    }
-                    url = self.follow(&url, &link, &endpoint)?;
-                }
-                NextLink::End => return Ok(()),
-                // Forward-only answers always carry `Link` (empty on the last page). Without
-                // one, a short page is the last; a full one means more rows we cannot reach.
-                NextLink::Absent if count < PAGE_SIZE => return Ok(()),
-                NextLink::Absent => {
+        }
+        let shape = match (rows.first(), rows.last()) {
+            (Some(first), Some(last)) => Some(FirstPage {
+                rows: count as u64,
+                first_id: first.id(),
+                last_id: last.id(),
+            }),
+            _ => None,
+        };
+        let mut done = false;
+        if let Some(high) = high {
+            rows.retain(|row| row.id() < high);
+            done = rows.len() < count;
+        }
+        stream.rows += rows.len() as u64;
+        (on_page.borrow_mut())(rows)?;
+        let next =
+            next_link(&resp.headers).map_err(|e| Error::api(SIDE, format!("{what}: {e}")))?;
+        match next {
+            _ if done => {}
+            NextLink::Url(link) => {
+                if count == 0 {
                     return Err(Error::api(
                         SIDE,
                         format!(
-                            "{endpoint}: a full page of {count} came without a Link header, so the \
-                             rest cannot be read; this ConnectWise version may not support \
-                             forward-only paging here"
+                            "{what}: an empty page still links to a next one ({link}); \
+                             stopping rather than following it forever"
                         ),
                     ));
                 }
+                let next = self.follow(&url, &link, endpoint)?;
+                if !stream.asked.insert(next.as_str().to_string()) {
+                    return Err(Error::api(
+                        SIDE,
+                        format!(
+                            "{what}: the next-page link repeats a page already read ({}); \
+                             stopping rather than counting it twice",
+                            path_and_query(&next)
+                        ),
+                    ));
+                }
+                stream.next = Some(next);
+            }
+            NextLink::End => {}
+            // Forward-only answers always carry `Link` (empty on the last page). Without
+            // one, a short page is the last; a full one means more rows we cannot reach.
+            NextLink::Absent if count < PAGE_SIZE => {}
+            NextLink::Absent => {
+                return Err(Error::api(
+                    SIDE,
+                    format!(
+                        "{what}: a full page of {count} came without a Link header, so the \
+                         rest cannot be read; this ConnectWise version may not support \
+                         forward-only paging here"
+                    ),
+                ));
             }
         }
+        Ok(shape)
     }
 
     /// The URL of the next page: the link resolved against the current URL and put on the
@@ -313,10 +479,10 @@ impl ConnectWiseClient {
     }
 
     /// Sends one authenticated request, turning failures into errors that say what to fix.
-    async fn send_api(&mut self, req: Request, endpoint: &str) -> Result<Response> {
+    async fn send_api(&self, req: Request, endpoint: &str) -> Result<Response> {
         match self.api.send(req).await {
             Ok(resp) => {
-                self.authenticated = true;
+                self.authenticated.store(true, Ordering::Relaxed);
                 Ok(resp)
             }
             Err(e) => Err(self.classify(&e, endpoint)),
@@ -343,7 +509,7 @@ impl ConnectWiseClient {
                        (System > Security Roles > Companies: Inquire level All)"
                     .into(),
             },
-            StatusCode::NOT_FOUND if !self.authenticated => Error::Auth {
+            StatusCode::NOT_FOUND if !self.authenticated.load(Ordering::Relaxed) => Error::Auth {
                 side: SIDE,
                 detail: format!(
                     "HTTP 404 on {endpoint}, the first authenticated call of this run; \
@@ -478,6 +644,7 @@ mod tests {
             private_key: Secret::new("priv"),
             client_id: "0f7c3a52-1b2c-4d5e-8f90-123456789abc".into(),
             codebase: Some("v2025_1/".into()),
+            read_streams: 3,
         };
         ConnectWiseClient::new(&settings, &HttpSettings::default()).unwrap()
     }
@@ -519,7 +686,7 @@ mod tests {
 
     #[test]
     fn failures_are_classified_by_what_to_fix() {
-        let mut c = client("https://api-na.myconnectwise.net");
+        let c = client("https://api-na.myconnectwise.net");
         let status = |code: u16, body: &str| HttpError::Status {
             status: StatusCode::from_u16(code).unwrap(),
             body: body.into(),
@@ -554,7 +721,7 @@ mod tests {
         );
         assert_eq!(e.exit_code(), 1);
         assert!(e.to_string().contains("conditions: bad"), "{e}");
-        c.authenticated = true;
+        c.authenticated.store(true, Ordering::Relaxed);
         assert_eq!(
             c.classify(&not_found, "GET x").exit_code(),
             1,

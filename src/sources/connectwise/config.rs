@@ -18,6 +18,8 @@ pub struct ConnectWiseSettings {
     pub client_id: String,
     /// e.g. `v2025_1/` (always ends with `/`); discovered when unset.
     pub codebase: Option<String>,
+    /// `CONNECTWISE_READ_STREAMS`: concurrent id ranges of one large read.
+    pub read_streams: usize,
 }
 
 /// The ConnectWise cloud site hosts that have an `api-` twin (docs/apis.md §2.1).
@@ -68,7 +70,28 @@ pub fn resolve(env: &Env) -> Result<ConnectWiseSettings> {
             )
         })?,
         codebase: codebase(env)?,
+        read_streams: read_streams(env)?,
     })
+}
+
+/// `CONNECTWISE_READ_STREAMS`: a read of more than one page continues as up to this many
+/// concurrent id ranges (1 to 8, default 3). The whole run is paced at 600 requests a minute
+/// whatever this says, under ConnectWise's throttling (docs/apis.md §2.7; `http::limits`).
+pub fn read_streams(env: &Env) -> Result<usize> {
+    use crate::http::limits::{CONNECTWISE_MAX_READ_STREAMS as MAX, CONNECTWISE_READ_STREAMS};
+    let n = env.number(
+        "CONNECTWISE_READ_STREAMS",
+        CONNECTWISE_READ_STREAMS as u64,
+        "a whole number from 1 to 8",
+    )?;
+    if (1..=MAX as u64).contains(&n) {
+        Ok(n as usize)
+    } else {
+        Err(Error::setting(
+            "CONNECTWISE_READ_STREAMS",
+            format!("{n} is out of range; give a whole number from 1 to {MAX}"),
+        ))
+    }
 }
 
 /// `CONNECTWISE_BASE_URL`: the API host only; a cloud site host becomes its `api-` host

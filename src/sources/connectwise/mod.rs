@@ -51,11 +51,13 @@ const SETTINGS: &[&str] = &[
     "CONNECTWISE_CODEBASE",
     "CONNECTWISE_CONTACT_TYPES",
     "CONNECTWISE_CONFIGURATION_TYPES",
+    "CONNECTWISE_READ_STREAMS",
 ];
 
 /// Settings both ConnectWise sources check when present.
 fn check_connectwise(env: &Env) -> Result<()> {
     config::check(env)?;
+    config::read_streams(env)?;
     config::contact_types(env)?;
     config::configuration_types(env)?;
     Ok(())
