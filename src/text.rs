@@ -187,11 +187,14 @@ fn is_plain_number(s: &str) -> bool {
         && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// "1 item", "2 items", "1 company", "3 companies".
+/// "1 item", "2 items", "1 company", "3 companies", "90 days".
 pub fn plural(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
-    } else if let Some(stem) = noun.strip_suffix('y') {
+    } else if let Some(stem) = noun
+        .strip_suffix('y')
+        .filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']))
+    {
         format!("{n} {stem}ies")
     } else {
         format!("{n} {noun}s")
@@ -312,7 +315,11 @@ mod tests {
     fn parsed_times() {
         let t = parse_utc("2026-11-02T14:00:00Z").unwrap();
         assert_eq!(utc(t), "2026-11-02T14:00:00Z");
-        assert_eq!(parse_utc("2026-11-02T14:00:00.999Z"), Ok(t), "fractions round down");
+        assert_eq!(
+            parse_utc("2026-11-02T14:00:00.999Z"),
+            Ok(t),
+            "fractions round down"
+        );
         assert_eq!(parse_utc("2026-11-02T14:00:00.5+00:00"), Ok(t));
         assert_eq!(parse_utc("2026-11-02T09:00:00-05:00"), Ok(t));
         assert_eq!(parse_utc("2026-11-02T15:30:00+01:30"), Ok(t));
@@ -366,5 +373,6 @@ mod tests {
         assert_eq!(plural(1, "company"), "1 company");
         assert_eq!(plural(3, "company"), "3 companies");
         assert_eq!(plural(0, "item"), "0 items");
+        assert_eq!(plural(90, "day"), "90 days");
     }
 }
