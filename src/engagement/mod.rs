@@ -18,8 +18,11 @@
 //!    them for spreadsheets and people.
 //!
 //! Every function that can refuse its input returns [`Invalid`], a one-line message naming
-//! the culprit. The verb decides the exit code: 2 for what the user gave
-//! (`CONNECTWISE_INDUSTRY_MAP`, `--days`, the `--csat` file), 1 for what a server sent.
+//! the culprit (the setting, the flag, or the file's line; a `--csat` message does not name
+//! the file, which only the verb knows). The verb decides the exit code (contract §4): 2 for
+//! what the user gave (`CONNECTWISE_INDUSTRY_MAP`, `--days`, the `--csat` file: wrap the
+//! message in `Error::Usage`), 1 for what a server sent (a time or `actualHours` that cannot
+//! be read: `Error::Api` with the side).
 //!
 //! [`text::parse_utc`]: crate::text::parse_utc
 

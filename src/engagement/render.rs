@@ -220,7 +220,7 @@ fn company_row(out: &mut String, c: &CompanyScore) {
                 s.positive + s.neutral + s.negative
             ),
         ),
-        None => metric_cell(out, None, "no surveys"),
+        None => metric_cell(out, None, "no rated surveys"),
     }
     metric_cell(
         out,
@@ -230,7 +230,10 @@ fn company_row(out: &mut String, c: &CompanyScore) {
     metric_cell(
         out,
         Some(m.procurement.score),
-        &format!("{} new", plural(m.procurement.raw, "agreement")),
+        &format!(
+            "{} started or added",
+            plural(m.procurement.raw, "agreement")
+        ),
     );
     out.push_str("</tr>\n");
 }
@@ -382,7 +385,8 @@ mod tests {
         assert!(page.contains("style=\"width:12%\""));
         assert!(page.contains("chip band-critical\">critical</span>"));
         assert!(page.contains("▼ "), "Contoso dropped from 99");
-        assert!(page.contains("—<div class=\"sub\">no surveys</div>"));
+        assert!(page.contains("—<div class=\"sub\">no rated surveys</div>"));
+        assert!(page.contains("2 agreements started or added"));
         assert!(page.contains("75% positive (3 of 4)"));
         assert!(page.contains("41.5 h billable"));
         assert!(page.contains("6 of 12 within 4 h"));
