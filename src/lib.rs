@@ -15,6 +15,7 @@
 
 mod apply;
 pub mod config;
+pub mod engagement;
 pub mod error;
 pub mod gradient;
 pub mod http;
