@@ -44,7 +44,7 @@ async fn ticket_dates_live_in_info_but_work_in_conditions() {
             "no top-level dateEntered: {r}"
         );
         let entered = r["_info"]["dateEntered"].as_str().unwrap();
-        assert!(entered >= FROM && entered < TO, "{entered}");
+        assert!((FROM..TO).contains(&entered), "{entered}");
         assert!(r["board"]["name"].is_string() && r["status"]["name"].is_string());
         assert_eq!(r["company"]["identifier"], "Contoso");
         // Null dates are left out, never sent as null.
