@@ -736,3 +736,74 @@ fn add_sample_activity(t: &mut CwTenant, now: i64) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectwise::dates::parse_datetime;
+
+    fn secs(d: &str) -> i64 {
+        parse_datetime(d).unwrap() / 1000
+    }
+
+    /// Contoso reproduces docs/contract.md §5's example over a 90-day window, whatever `now`.
+    #[test]
+    fn contoso_matches_the_contract_example() {
+        for now in [SAMPLE_NOW, SAMPLE_NOW + 12_345_678] {
+            let t = CwTenant::sample_at(now);
+            let from = now - 90 * D;
+            let inside = |s: i64| (from..now).contains(&s);
+            let of = |c: &Option<crate::connectwise::CwCompanyRef>| c.as_ref().map(|c| c.id);
+            let tickets: Vec<&CwTicket> = t
+                .tickets
+                .iter()
+                .filter(|x| of(&x.company) == Some(288) && inside(secs(&x.info["dateEntered"])))
+                .collect();
+            assert_eq!(tickets.len(), 7);
+            let fast = tickets
+                .iter()
+                .filter(|x| {
+                    let done = x
+                        .date_resolved
+                        .as_deref()
+                        .or(x.closed_date.as_deref().filter(|_| x.closed_flag));
+                    done.is_some_and(|d| secs(d) - secs(&x.info["dateEntered"]) <= 4 * H)
+                })
+                .count();
+            assert_eq!(fast, 2);
+            let hundredths: i64 = t
+                .time_entries
+                .iter()
+                .filter(|e| of(&e.company) == Some(288) && e.billable_option == "Billable")
+                .filter(|e| inside(secs(&e.time_start)))
+                .map(|e| (e.actual_hours * 100.0).round() as i64)
+                .sum();
+            assert_eq!(hundredths, 1250);
+            let agreements = t
+                .agreements
+                .iter()
+                .filter(|a| of(&a.company) == Some(288) && !a.cancelled_flag)
+                .filter(|a| inside(secs(&a.start_date)))
+                .count();
+            let contoso: Vec<i64> = t
+                .agreements
+                .iter()
+                .filter(|a| of(&a.company) == Some(288))
+                .map(|a| a.id)
+                .collect();
+            let additions = t
+                .additions
+                .iter()
+                .filter(|a| contoso.contains(&a.agreement_id) && a.cancelled_date.is_none())
+                .filter(|a| a.effective_date.as_deref().is_some_and(|d| inside(secs(d))))
+                .count();
+            assert_eq!(agreements + additions, 1);
+            // Companies, contacts and configurations do not depend on `now`.
+            let base = CwTenant::sample();
+            assert_eq!(
+                (&t.companies, &t.contacts, &t.configurations),
+                (&base.companies, &base.contacts, &base.configurations)
+            );
+        }
+    }
+}
