@@ -614,12 +614,19 @@ fn add_sample_activity(t: &mut CwTenant, now: i64) {
     entries.sort_by_key(|e| (e.1, e.0));
     for (k, (co, start, hours, billable)) in entries.into_iter().enumerate() {
         let c = company(t, co);
+        // Charged to the company's latest ticket entered before the work, if any.
         let ticket = t
             .tickets
             .iter()
             .filter(|x| x.company.as_ref().is_some_and(|r| r.id == co))
+            .filter(|x| {
+                x.info
+                    .get("dateEntered")
+                    .and_then(|d| super::dates::parse_datetime(d))
+                    .is_some_and(|ms| ms / 1000 <= start)
+            })
             .map(|x| x.id)
-            .next()
+            .next_back()
             .filter(|_| k % 3 != 0);
         t.time_entries.push(CwTimeEntry::build(
             80_001 + k as i64,
