@@ -1,4 +1,5 @@
-//! Faithful local simulators of the three APIs synthesize-sync talks to.
+//! Faithful local simulators of the APIs synthesize-sync talks to: Gradient Synthesize,
+//! ConnectWise PSA, Autotask PSA, and CrewHu (the CSAT source of `engagement`).
 //!
 //! Each simulator is an axum router served on a loopback port. Tests start them on an
 //! ephemeral port; `synthesize-sync demo` and `sandbox` start them in-process. They model
@@ -12,6 +13,7 @@
 
 pub mod autotask;
 pub mod connectwise;
+pub mod crewhu;
 pub mod gradient;
 
 use std::net::SocketAddr;

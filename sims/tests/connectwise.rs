@@ -1,6 +1,10 @@
 //! The ConnectWise PSA simulator over real HTTP on loopback (docs/apis.md §2, checklist §2.10).
-//! Condition-language tests are in `connectwise/queries.rs`, helpers in `connectwise/support.rs`.
+//! Condition-language tests are in `connectwise/queries.rs`, the engagement entities (tickets,
+//! time entries, agreements, additions) in `connectwise/engagement.rs`, helpers in
+//! `connectwise/support.rs`.
 
+#[path = "connectwise/engagement.rs"]
+mod engagement;
 #[path = "connectwise/queries.rs"]
 mod queries;
 #[path = "connectwise/support.rs"]

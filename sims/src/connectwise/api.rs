@@ -33,9 +33,11 @@ type Fail = Box<Response>;
 const DEFAULT_PAGE_SIZE: i64 = 25;
 const MAX_PAGE_SIZE: i64 = 1_000;
 
-/// The tenant as JSON rows (nulls stripped, sorted by id), per table.
+/// The tenant as JSON rows (nulls stripped, sorted by id), per table; additions per
+/// agreement (every agreement has an entry, empty or not).
 pub(crate) struct Tables {
-    rows: [Vec<Value>; 5],
+    rows: [Vec<Value>; 8],
+    additions: HashMap<i64, Vec<Value>>,
 }
 
 fn strip_nulls(v: &mut Value) {
@@ -68,6 +70,14 @@ fn to_rows<T: Serialize>(items: &[T]) -> Vec<Value> {
 
 impl Tables {
     pub(crate) fn build(t: &CwTenant) -> Self {
+        let mut additions: HashMap<i64, Vec<Value>> =
+            t.agreements.iter().map(|a| (a.id, Vec::new())).collect();
+        for row in to_rows(&t.additions) {
+            let agreement = row.get("agreementId").and_then(Value::as_i64);
+            if let Some(list) = agreement.and_then(|a| additions.get_mut(&a)) {
+                list.push(row);
+            }
+        }
         Self {
             rows: [
                 to_rows(&t.companies),
@@ -75,22 +85,41 @@ impl Tables {
                 to_rows(&t.configurations),
                 to_rows(&t.contact_types),
                 to_rows(&t.configuration_types),
+                to_rows(&t.tickets),
+                to_rows(&t.time_entries),
+                to_rows(&t.agreements),
             ],
+            additions,
         }
     }
 
-    fn rows(&self, t: Table) -> &[Value] {
-        &self.rows[t as usize]
+    /// The rows of a list; for additions, those of agreement `parent`, or `None` when there
+    /// is no such agreement.
+    fn rows(&self, t: Table, parent: Option<i64>) -> Option<&[Value]> {
+        match t {
+            Table::Additions => self.additions.get(&parent?).map(Vec::as_slice),
+            _ => Some(&self.rows[t as usize]),
+        }
     }
+}
+
+/// 404 for a list under an agreement that does not exist.
+fn parent_not_found(parent: Option<i64>) -> Response {
+    super::error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        &format!("agreement with id {} was not found.", parent.unwrap_or(0)),
+    )
 }
 
 /// An API route below `/apis/3.0/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
     Info,
-    List(Table),
-    Count(Table),
-    Get(Table, i64),
+    /// A list; the `Option` is the parent agreement of `/finance/agreements/{id}/additions`.
+    List(Table, Option<i64>),
+    Count(Table, Option<i64>),
+    Get(Table, Option<i64>, i64),
 }
 
 impl Route {
@@ -99,8 +128,16 @@ impl Route {
     pub(crate) fn parse(rest: &[&str]) -> Option<Route> {
         let lower: Vec<String> = rest.iter().map(|s| s.to_lowercase()).collect();
         let segs: Vec<&str> = lower.iter().map(String::as_str).collect();
+        let mut parent = None;
         let (table, tail) = match segs.as_slice() {
             ["system", "info"] => return Some(Route::Info),
+            ["finance", "agreements", id, "additions", tail @ ..] => {
+                parent = Some(id.parse().ok()?);
+                (Table::Additions, tail)
+            }
+            ["finance", "agreements", tail @ ..] => (Table::Agreements, tail),
+            ["service", "tickets", tail @ ..] => (Table::Tickets, tail),
+            ["time", "entries", tail @ ..] => (Table::TimeEntries, tail),
             ["company", "contacts", "types", tail @ ..] => (Table::ContactTypes, tail),
             ["company", "configurations", "types", tail @ ..] => (Table::ConfigurationTypes, tail),
             ["company", "companies", tail @ ..] => (Table::Companies, tail),
@@ -109,9 +146,9 @@ impl Route {
             _ => return None,
         };
         match tail {
-            [] => Some(Route::List(table)),
-            ["count"] => Some(Route::Count(table)),
-            [id] => id.parse().ok().map(|id| Route::Get(table, id)),
+            [] => Some(Route::List(table, parent)),
+            ["count"] => Some(Route::Count(table, parent)),
+            [id] => id.parse().ok().map(|id| Route::Get(table, parent, id)),
             _ => None,
         }
     }
@@ -303,9 +340,9 @@ pub(crate) fn handle(
     let base = format!("http://{host}/{codebase}/apis/3.0");
     match route {
         Route::Info => json_response(StatusCode::OK, system_info(sim.is_cloud())),
-        Route::Count(t) => count(sim, t, req),
-        Route::Get(t, id) => get_one(sim, t, id, req, &base),
-        Route::List(t) => list(sim, t, req, &host, &base),
+        Route::Count(t, parent) => count(sim, t, parent, req),
+        Route::Get(t, parent, id) => get_one(sim, t, parent, id, req, &base),
+        Route::List(t, parent) => list(sim, t, parent, req, &host, &base),
     }
 }
 
@@ -324,7 +361,7 @@ fn system_info(is_cloud: bool) -> Value {
     })
 }
 
-fn count(sim: &ConnectWiseSim, t: Table, req: &Request) -> Response {
+fn count(sim: &ConnectWiseSim, t: Table, parent: Option<i64>, req: &Request) -> Response {
     let schema = t.schema();
     let result = Params::from(req, schema).and_then(|p| Filter::parse(&p, schema));
     let filter = match result {
@@ -332,11 +369,21 @@ fn count(sim: &ConnectWiseSim, t: Table, req: &Request) -> Response {
         Err(r) => return *r,
     };
     let tables = sim.tables();
-    let n = tables.rows(t).iter().filter(|r| filter.matches(r)).count();
+    let Some(rows) = tables.rows(t, parent) else {
+        return parent_not_found(parent);
+    };
+    let n = rows.iter().filter(|r| filter.matches(r)).count();
     json_response(StatusCode::OK, json!({ "count": n }))
 }
 
-fn get_one(sim: &ConnectWiseSim, t: Table, id: i64, req: &Request, base: &str) -> Response {
+fn get_one(
+    sim: &ConnectWiseSim,
+    t: Table,
+    parent: Option<i64>,
+    id: i64,
+    req: &Request,
+    base: &str,
+) -> Response {
     let schema = t.schema();
     let params = match Params::from(req, schema) {
         Ok(p) => p,
@@ -359,7 +406,9 @@ fn get_one(sim: &ConnectWiseSim, t: Table, id: i64, req: &Request, base: &str) -
         }
     };
     let tables = sim.tables();
-    let rows = tables.rows(t);
+    let Some(rows) = tables.rows(t, parent) else {
+        return parent_not_found(parent);
+    };
     match rows.binary_search_by_key(&id, id_of) {
         Ok(i) => json_response(StatusCode::OK, render(&rows[i], fields.as_deref(), base)),
         Err(_) => super::error(
@@ -370,13 +419,21 @@ fn get_one(sim: &ConnectWiseSim, t: Table, id: i64, req: &Request, base: &str) -
     }
 }
 
-fn list(sim: &ConnectWiseSim, t: Table, req: &Request, host: &str, base: &str) -> Response {
-    list_inner(sim, t, req, host, base).unwrap_or_else(|r| *r)
+fn list(
+    sim: &ConnectWiseSim,
+    t: Table,
+    parent: Option<i64>,
+    req: &Request,
+    host: &str,
+    base: &str,
+) -> Response {
+    list_inner(sim, t, parent, req, host, base).unwrap_or_else(|r| *r)
 }
 
 fn list_inner(
     sim: &ConnectWiseSim,
     t: Table,
+    parent: Option<i64>,
     req: &Request,
     host: &str,
     base: &str,
@@ -408,11 +465,10 @@ fn list_inner(
     } as usize;
 
     let tables = sim.tables();
-    let mut matched: Vec<&Value> = tables
-        .rows(t)
-        .iter()
-        .filter(|r| filter.matches(r))
-        .collect();
+    let Some(all_rows) = tables.rows(t, parent) else {
+        return Ok(parent_not_found(parent));
+    };
+    let mut matched: Vec<&Value> = all_rows.iter().filter(|r| filter.matches(r)).collect();
 
     let (rows, link) = if forward_only {
         if order.is_some() {
@@ -486,7 +542,7 @@ fn list_inner(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connectwise::CwGenerateSpec;
+    use crate::connectwise::{CwEngagementSpec, CwGenerateSpec};
 
     /// Every JSON path the tenants serve is known to the schema (so `fields=` and conditions
     /// can name it), and every schema field exists somewhere in the data.
@@ -518,18 +574,27 @@ mod tests {
             configurations: 300,
             seed: 1,
         };
-        for tenant in [CwTenant::sample(), CwTenant::generate(&spec)] {
+        let engagement = CwEngagementSpec {
+            companies: 40,
+            tickets: 400,
+            time_entries: 400,
+            agreements: 40,
+            ..CwEngagementSpec::default()
+        };
+        for tenant in [
+            CwTenant::sample(),
+            CwTenant::generate(&spec),
+            CwTenant::generate_engagement(&engagement),
+        ] {
             let tables = Tables::build(&tenant);
-            for t in [
-                Table::Companies,
-                Table::Contacts,
-                Table::Configurations,
-                Table::ContactTypes,
-                Table::ConfigurationTypes,
-            ] {
+            for t in Table::ALL {
                 let schema = t.schema();
                 let mut seen = std::collections::BTreeSet::new();
-                for row in tables.rows(t) {
+                let rows: Vec<&Value> = match t {
+                    Table::Additions => tables.additions.values().flatten().collect(),
+                    _ => tables.rows(t, None).unwrap_or_default().iter().collect(),
+                };
+                for row in rows {
                     paths(row, "", &mut seen);
                 }
                 for p in &seen {

@@ -210,7 +210,7 @@ const CONFIG_WEIGHTS: &[(&str, u32)] = &[
     ("Backup Appliance", 3),
 ];
 
-fn pick<'a>(rng: &mut fastrand::Rng, items: &[&'a str]) -> &'a str {
+pub(crate) fn pick<'a>(rng: &mut fastrand::Rng, items: &[&'a str]) -> &'a str {
     items[rng.usize(..items.len())]
 }
 
@@ -223,7 +223,7 @@ fn ascii_part(name: &str) -> String {
 }
 
 /// Picks an index with probability proportional to `cumulative` weights.
-fn weighted(rng: &mut fastrand::Rng, cumulative: &[u64]) -> Option<usize> {
+pub(crate) fn weighted(rng: &mut fastrand::Rng, cumulative: &[u64]) -> Option<usize> {
     let total = *cumulative.last()?;
     if total == 0 {
         return None;
@@ -359,11 +359,12 @@ impl CwTenant {
             configurations,
             contact_types,
             configuration_types,
+            ..Default::default()
         }
     }
 }
 
-fn generate_companies(rng: &mut fastrand::Rng, n: usize) -> Vec<CwCompany> {
+pub(crate) fn generate_companies(rng: &mut fastrand::Rng, n: usize) -> Vec<CwCompany> {
     let mut out = Vec::with_capacity(n);
     if n == 0 {
         return out;

@@ -10,17 +10,30 @@
 //! - Lists, `/count` and single gets of companies, contacts, configurations and the two type
 //!   lists, plus `/system/info`; the condition language, `fields`, `orderBy`, navigable and
 //!   forward-only paging with `Link` headers (§2.3–§2.5): see `api.rs`.
+//! - The same for the engagement entities (§2.8, docs/contract.md §3b; see `activity.rs`):
+//!   `/service/tickets` (no top-level `dateEntered`: it is in `_info`, yet `dateEntered` works
+//!   in conditions), `/time/entries`, `/finance/agreements` and
+//!   `/finance/agreements/{id}/additions` (an unknown agreement is a 404 `NotFound`).
+//! - Data: [`CwTenant::sample`] / [`CwTenant::sample_at`] (hand-written, with engagement data
+//!   relative to a given `now`), [`CwTenant::generate`] (contacts and configurations at any
+//!   scale) and [`CwTenant::generate_engagement`] (companies with markets, default contacts,
+//!   tickets, time entries, agreements and additions over the last ~120 days).
+//! - Data can change while the server runs ([`ConnectWiseSim::update_tenant`],
+//!   [`ConnectWiseSim::add_ticket`] and friends), so tests can change data on demand.
 //! - 429 with `Retry-After` and the `{"error":"ConnectWiseAPI",…}` body (§2.7), from the
 //!   switchable [`Faults`] or from an optional per-minute limiter; 500 faults; latency.
 //! - Paths ignore case, as IIS/ASP.NET routing does [I]; query parameter names too [I].
 //!
 //! Deliberately not modelled: writes (POST/PATCH/PUT/DELETE answer 405), `POST …/search`,
-//! callbacks, version pinning through `Accept`, other entities (tickets, agreements, …), the
-//! `api-` host prefix and HTTPS (the simulator is plain HTTP on loopback).
+//! callbacks, version pinning through `Accept`, other entities (projects, opportunities,
+//! project tickets, the type/status/board lists of the engagement entities, …), the `api-`
+//! host prefix and HTTPS (the simulator is plain HTTP on loopback).
 
+mod activity;
 mod api;
 mod conditions;
 mod dates;
+mod engagement;
 mod generate;
 mod like;
 mod sample;
@@ -39,10 +52,16 @@ use serde_json::{Value, json};
 
 use crate::{FaultHit, Faults, RequestLog, RunningServer, lock};
 
+pub use activity::{
+    CwAgreement, CwAgreementAddition, CwMemberRef, CwProductRef, CwTicket, CwTimeEntry,
+};
+pub use dates::{format_datetime, parse_datetime};
+pub use engagement::CwEngagementSpec;
 pub use generate::CwGenerateSpec;
+pub use sample::SAMPLE_NOW;
 pub use tenant::{
     CwCommunicationItem, CwCompany, CwCompanyRef, CwConfiguration, CwConfigurationType, CwContact,
-    CwContactType, CwCustomField, CwRef, CwTenant, Info,
+    CwContactType, CwCustomField, CwRef, CwTenant, Info, market_ref,
 };
 
 /// The version the simulator reports in `api-current-version` and `/system/info`.
@@ -180,6 +199,59 @@ impl ConnectWiseSim {
         let mut c = lock(&self.shared.config);
         f(&mut c.tenant);
         c.tables = None;
+    }
+
+    /// Adds a ticket, or replaces the one with the same id; an id of 0 takes the next free
+    /// id. Returns the id. The change is served from the next request on.
+    pub fn add_ticket(&self, ticket: CwTicket) -> i64 {
+        self.upsert(ticket, |t| &mut t.tickets, |x| &mut x.id)
+    }
+
+    /// Adds (or replaces, by id; 0 = next free id) a time entry. Returns the id.
+    pub fn add_time_entry(&self, entry: CwTimeEntry) -> i64 {
+        self.upsert(entry, |t| &mut t.time_entries, |x| &mut x.id)
+    }
+
+    /// Adds (or replaces, by id; 0 = next free id) a contact. Returns the id.
+    pub fn add_contact(&self, contact: CwContact) -> i64 {
+        self.upsert(contact, |t| &mut t.contacts, |x| &mut x.id)
+    }
+
+    /// Adds (or replaces, by id; 0 = next free id) a company. Returns the id.
+    pub fn add_company(&self, company: CwCompany) -> i64 {
+        self.upsert(company, |t| &mut t.companies, |x| &mut x.id)
+    }
+
+    /// Adds (or replaces, by id; 0 = next free id) an agreement. Returns the id.
+    pub fn add_agreement(&self, agreement: CwAgreement) -> i64 {
+        self.upsert(agreement, |t| &mut t.agreements, |x| &mut x.id)
+    }
+
+    /// Adds (or replaces, by id; 0 = next free id) an agreement addition; it is listed under
+    /// its `agreementId` if that agreement exists. Returns the id.
+    pub fn add_addition(&self, addition: CwAgreementAddition) -> i64 {
+        self.upsert(addition, |t| &mut t.additions, |x| &mut x.id)
+    }
+
+    fn upsert<T>(
+        &self,
+        mut item: T,
+        list: impl FnOnce(&mut CwTenant) -> &mut Vec<T>,
+        id: impl Fn(&mut T) -> &mut i64,
+    ) -> i64 {
+        let mut assigned = 0;
+        self.update_tenant(|t| {
+            let items = list(t);
+            if *id(&mut item) == 0 {
+                *id(&mut item) = items.iter_mut().map(|x| *id(x)).max().unwrap_or(0) + 1;
+            }
+            assigned = *id(&mut item);
+            match items.iter_mut().position(|x| *id(x) == assigned) {
+                Some(i) => items[i] = item,
+                None => items.push(item),
+            }
+        });
+        assigned
     }
 
     fn is_cloud(&self) -> bool {

@@ -285,6 +285,85 @@ fn configuration_types() -> Schema {
         .build()
 }
 
+const MEMBER_REF: &[(&str, Kind)] = COMPANY_REF;
+
+/// `/service/tickets`: `dateEntered` is no field of the JSON (it lives in `_info`), but
+/// conditions accept it through [`Builder::info`] (docs/apis.md §2.8 trap).
+fn tickets() -> Schema {
+    use Kind::*;
+    Builder::new("ticket")
+        .scalars(&[
+            ("id", Int),
+            ("summary", Str),
+            ("recordType", Str),
+            ("closedFlag", Bool),
+            ("closedDate", Date),
+            ("closedBy", Str),
+            ("dateResolved", Date),
+        ])
+        .reference("company", COMPANY_REF)
+        .refs(&["board", "status", "priority", "contact"])
+        .info()
+        .build()
+}
+
+fn time_entries() -> Schema {
+    use Kind::*;
+    Builder::new("timeEntry")
+        .scalars(&[
+            ("id", Int),
+            ("chargeToType", Str),
+            ("chargeToId", Int),
+            ("timeStart", Date),
+            ("timeEnd", Date),
+            ("actualHours", Float),
+            ("billableOption", Str),
+            ("notes", Str),
+        ])
+        .reference("company", COMPANY_REF)
+        .reference("member", MEMBER_REF)
+        .refs(&["workType"])
+        .info()
+        .build()
+}
+
+fn agreements() -> Schema {
+    use Kind::*;
+    Builder::new("agreement")
+        .scalars(&[
+            ("id", Int),
+            ("name", Str),
+            ("startDate", Date),
+            ("endDate", Date),
+            ("noEndingDateFlag", Bool),
+            ("agreementStatus", Str),
+            ("cancelledFlag", Bool),
+            ("dateCancelled", Date),
+            ("billAmount", Float),
+        ])
+        .reference("company", COMPANY_REF)
+        .refs(&["type"])
+        .info()
+        .build()
+}
+
+fn additions() -> Schema {
+    use Kind::*;
+    Builder::new("agreementAddition")
+        .scalars(&[
+            ("id", Int),
+            ("quantity", Float),
+            ("unitPrice", Float),
+            ("billCustomer", Str),
+            ("effectiveDate", Date),
+            ("cancelledDate", Date),
+            ("agreementId", Int),
+        ])
+        .reference("product", &[("id", Int), ("identifier", Str)])
+        .info()
+        .build()
+}
+
 /// The simulated list resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -293,11 +372,29 @@ pub enum Table {
     Configurations,
     ContactTypes,
     ConfigurationTypes,
+    Tickets,
+    TimeEntries,
+    Agreements,
+    /// Listed per agreement: `/finance/agreements/{id}/additions`.
+    Additions,
 }
 
 impl Table {
+    #[cfg(test)]
+    pub const ALL: [Table; 9] = [
+        Table::Companies,
+        Table::Contacts,
+        Table::Configurations,
+        Table::ContactTypes,
+        Table::ConfigurationTypes,
+        Table::Tickets,
+        Table::TimeEntries,
+        Table::Agreements,
+        Table::Additions,
+    ];
+
     pub fn schema(self) -> &'static Schema {
-        static SCHEMAS: OnceLock<[Schema; 5]> = OnceLock::new();
+        static SCHEMAS: OnceLock<[Schema; 9]> = OnceLock::new();
         let all = SCHEMAS.get_or_init(|| {
             [
                 companies(),
@@ -305,6 +402,10 @@ impl Table {
                 configurations(),
                 contact_types(),
                 configuration_types(),
+                tickets(),
+                time_entries(),
+                agreements(),
+                additions(),
             ]
         });
         &all[self as usize]

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::activity::{CwAgreement, CwAgreementAddition, CwTicket, CwTimeEntry};
 use super::dates::format_datetime;
 
 /// `_info`: a string→string map (`lastUpdated`, `updatedBy`, `dateEntered`, `enteredBy`,
@@ -212,6 +213,14 @@ pub struct CwTenant {
     pub configurations: Vec<CwConfiguration>,
     pub contact_types: Vec<CwContactType>,
     pub configuration_types: Vec<CwConfigurationType>,
+    /// `/service/tickets` (empty unless the tenant was made with engagement data).
+    pub tickets: Vec<CwTicket>,
+    /// `/time/entries`.
+    pub time_entries: Vec<CwTimeEntry>,
+    /// `/finance/agreements`.
+    pub agreements: Vec<CwAgreement>,
+    /// Every agreement's additions, served under `/finance/agreements/{agreementId}/additions`.
+    pub additions: Vec<CwAgreementAddition>,
 }
 
 /// Contact types of every simulated tenant (id, description, defaultFlag). Ids have gaps.
@@ -253,6 +262,26 @@ pub(crate) const COMPANY_TYPES: &[(i64, &str)] = &[
     (5, "Vendor"),
     (8, "Owner"),
     (11, "Partner"),
+];
+/// Market descriptions (id, name) a company's `market` refers to. Names vary by tenant;
+/// "Health Care", "Financial Services" and "Non Profit" sit next to the canonical ones, as
+/// they would in sites set up by different people.
+pub(crate) const MARKETS: &[(i64, &str)] = &[
+    (1, "Legal"),
+    (2, "Healthcare"),
+    (3, "Professional Services"),
+    (4, "Manufacturing"),
+    (5, "Retail"),
+    (6, "Financial"),
+    (7, "Education"),
+    (8, "Non-Profit"),
+    (9, "Technology"),
+    (10, "Construction"),
+    (11, "Health Care"),
+    (12, "Financial Services"),
+    (13, "Hospitality"),
+    (14, "Non Profit"),
+    (15, "Government"),
 ];
 pub(crate) const CONFIGURATION_STATUSES: &[(i64, &str)] = &[
     (1, "Active"),
@@ -297,6 +326,17 @@ pub(crate) fn company_status(name: &str) -> CwRef {
         &n,
         "status",
         &format!("/company/companies/statuses/{id}"),
+    )
+}
+
+/// The `market{id, name, _info}` ref of a market name (unknown names get id 0).
+pub fn market_ref(name: &str) -> CwRef {
+    let (id, n) = by_name(MARKETS, name);
+    CwRef::new(
+        id,
+        &n,
+        "market",
+        &format!("/company/marketDescriptions/{id}"),
     )
 }
 
@@ -405,6 +445,11 @@ impl CwCompany {
             ),
             ..Default::default()
         }
+    }
+
+    /// Sets (or, with `None`, removes) the company's market by name ("Legal", ...).
+    pub fn set_market(&mut self, market: Option<&str>) {
+        self.market = market.map(market_ref);
     }
 
     /// Marks the company deleted (`deletedFlag`, `dateDeleted`, `deletedBy`).
@@ -564,5 +609,15 @@ impl CwTenant {
     /// Looks up a contact by id.
     pub fn contact(&self, id: i64) -> Option<&CwContact> {
         self.contacts.iter().find(|c| c.id == id)
+    }
+
+    /// Looks up a ticket by id.
+    pub fn ticket(&self, id: i64) -> Option<&CwTicket> {
+        self.tickets.iter().find(|t| t.id == id)
+    }
+
+    /// Looks up an agreement by id.
+    pub fn agreement(&self, id: i64) -> Option<&CwAgreement> {
+        self.agreements.iter().find(|a| a.id == id)
     }
 }
