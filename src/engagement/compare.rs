@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Band, CompanyScore, UtcTime};
+use super::model::{Change, CompanyScore, EngagementReport};
+use super::score::Band;
+use super::window::UtcTime;
 
 /// A company's score in a previous snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +30,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The snapshot of a report, to compare the next run with.
-    pub fn of(report: &super::EngagementReport) -> Snapshot {
+    pub fn of(report: &super::model::EngagementReport) -> Snapshot {
         Snapshot {
             as_of: Some(report.as_of),
             companies: report
@@ -125,6 +127,28 @@ pub fn compare(previous: &Snapshot, current: &[CompanyScore]) -> Vec<CompanyChan
         ))
     });
     out
+}
+
+impl EngagementReport {
+    /// Sets each company's `change` against `previous` and returns the full comparison
+    /// ([`compare`]), vanished companies included, for the verb to print.
+    pub fn apply_changes(&mut self, previous: &Snapshot) -> Vec<CompanyChange> {
+        let changes = compare(previous, &self.companies);
+        let mut before = HashMap::new();
+        for p in &previous.companies {
+            // The first entry of an id, as compare() counts it.
+            before.entry(p.company_id.as_str()).or_insert(p);
+        }
+        for c in &mut self.companies {
+            c.change = before.get(c.company_id.as_str()).map(|p| Change {
+                delta: i16::from(c.overall) - i16::from(p.overall),
+                previous_overall: p.overall,
+                previous_band: p.band,
+            });
+        }
+        self.previous_as_of = previous.as_of;
+        changes
+    }
 }
 
 #[cfg(test)]

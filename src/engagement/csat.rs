@@ -4,7 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{CsatTally, Invalid, Window};
+use super::invalid::Invalid;
+use super::score::CsatTally;
+use super::window::Window;
 use crate::text::escape;
 
 /// The companies being scored, found by id or by identifier.

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::Invalid;
+use super::invalid::Invalid;
 
 /// Ten-thousandths of an hour per unit: 0.36 s, finer than any time entry ConnectWise keeps
 /// (it shows `actualHours` to two decimals).

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Invalid;
+use super::invalid::Invalid;
 
 /// The industries a company can be in. The set is closed: `CONNECTWISE_INDUSTRY_MAP` maps
 /// markets onto these names and cannot invent new ones, so a typo (`helthcare`) is refused

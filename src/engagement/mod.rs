@@ -30,6 +30,7 @@ mod compare;
 mod csat;
 mod hours;
 mod industry;
+mod invalid;
 mod model;
 mod render;
 mod score;
@@ -42,6 +43,7 @@ pub use csat::{
 };
 pub use hours::Hours;
 pub use industry::{Industry, IndustryMap};
+pub use invalid::Invalid;
 pub use model::{
     Change, Client, ClientsReport, CompanyRef, CompanyScore, EngagementReport, PrimaryContact,
     Requests,
@@ -52,16 +54,3 @@ pub use score::{
     TicketCounts, TicketTimes, score,
 };
 pub use window::{MAX_DAYS, UtcTime, Window};
-
-/// Input this module refuses: a malformed setting, flag or file line, or a value from a
-/// server that cannot be right. The message is one line and names the culprit (escaped, as
-/// it may come from outside).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Invalid(pub String);
-
-impl From<crate::text::BadTime> for Invalid {
-    fn from(e: crate::text::BadTime) -> Self {
-        Invalid(e.to_string())
-    }
-}

@@ -1,12 +1,11 @@
 //! The `engagement` and `clients` documents (contract §5), as serde types: field names and
 //! shapes are exactly the contract's, absent metrics are `null`, times are RFC 3339 UTC.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::compare::{CompanyChange, Snapshot, compare};
-use super::{Activity, Band, Industry, Metrics, UtcTime, Window, score};
+use super::industry::Industry;
+use super::score::{Activity, Band, Metrics, score};
+use super::window::{UtcTime, Window};
 
 /// A ConnectWise company as every report names it: its id as a decimal string (contract §3),
 /// its identifier and its name (hostile text: escaped by whatever prints it).
@@ -101,26 +100,6 @@ impl EngagementReport {
             requests,
             previous_as_of: None,
         }
-    }
-
-    /// Sets each company's `change` against `previous` and returns the full comparison
-    /// ([`compare`]), vanished companies included, for the verb to print.
-    pub fn apply_changes(&mut self, previous: &Snapshot) -> Vec<CompanyChange> {
-        let changes = compare(previous, &self.companies);
-        let mut before = HashMap::new();
-        for p in &previous.companies {
-            // The first entry of an id, as compare() counts it.
-            before.entry(p.company_id.as_str()).or_insert(p);
-        }
-        for c in &mut self.companies {
-            c.change = before.get(c.company_id.as_str()).map(|p| Change {
-                delta: i16::from(c.overall) - i16::from(p.overall),
-                previous_overall: p.overall,
-                previous_band: p.band,
-            });
-        }
-        self.previous_as_of = previous.as_of;
-        changes
     }
 }
 

@@ -7,7 +7,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Band, ClientsReport, CompanyScore, EngagementReport, UtcTime};
+use super::model::{ClientsReport, CompanyScore, EngagementReport};
+use super::score::Band;
+use super::window::UtcTime;
 use crate::text::{csv_field, escape, plural};
 
 /// The `engagement` document as CSV: a header, then one row per company in the report's

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Hours, Window};
+use super::hours::Hours;
+use super::window::Window;
 
 /// A ticket resolved at most this long after it was entered is a first-touch resolution
 /// (contract §3b: "within 4 hours (≤ 14,400 s)").

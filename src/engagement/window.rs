@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::Invalid;
+use super::invalid::Invalid;
 
 /// The widest window `--days` accepts: a year.
 pub const MAX_DAYS: u32 = 365;
@@ -24,7 +24,7 @@ impl Serialize for UtcTime {
     }
 }
 
-/// Reads a time back from a previous report (a snapshot, [`super::Snapshot`]).
+/// Reads a time back from a previous report (a snapshot, [`super::compare::Snapshot`]).
 impl<'de> Deserialize<'de> for UtcTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UtcTime, D::Error> {
         let text = String::deserialize(d)?;

@@ -212,6 +212,8 @@ pub struct AutotaskClient {
     /// Whether an authenticated call has succeeded. Until one has, a 500 carrying
     /// `errors` means a wrong username or integration code (docs/apis.md §3.2).
     verified: AtomicBool,
+    /// `AUTOTASK_READ_STREAMS`, at most [`READ_STREAMS`].
+    read_streams: usize,
 }
 
 impl AutotaskClient {
@@ -244,6 +246,7 @@ impl AutotaskClient {
             discovery_url: settings.discovery_url.clone(),
             zone: settings.base_url.clone().map(|u| (u, ZoneOrigin::Setting)),
             verified: AtomicBool::new(false),
+            read_streams: settings.read_streams.clamp(1, READ_STREAMS),
         })
     }
 
@@ -387,7 +390,8 @@ impl AutotaskClient {
     /// its retries fails the whole read. Returns the pages read.
     ///
     /// With `expected` (the server's count of what the query selects), the rest of the read
-    /// after the first page runs as up to [`READ_STREAMS`] concurrent streams over disjoint
+    /// after the first page runs as up to `AUTOTASK_READ_STREAMS` (at most [`READ_STREAMS`])
+    /// concurrent streams over disjoint
     /// id ranges ([`crate::sources::split`]): Autotask allows 3 requests in flight per entity
     /// (docs/apis.md §3.7). Each stream checks that its ids strictly increase and stay inside
     /// its range, so a server that ignored a range filter cannot make rows count twice.
@@ -416,7 +420,7 @@ impl AutotaskClient {
                 page,
                 expected,
                 u64::from(super::query::MAX_RECORDS),
-                READ_STREAMS,
+                self.read_streams,
             ),
             _ => Split { bounds: Vec::new() },
         };

@@ -17,6 +17,8 @@ pub struct AutotaskSettings {
     /// The zone URL, ending in `/`; discovered when unset.
     pub base_url: Option<Url>,
     pub discovery_url: Url,
+    /// `AUTOTASK_READ_STREAMS`: concurrent id ranges of one read.
+    pub read_streams: usize,
 }
 
 /// Which Autotask configuration item types make one service.
@@ -146,7 +148,29 @@ pub fn check(env: &Env) -> Result<()> {
     discovery_url(env)?;
     username(env)?;
     max_share(env)?;
+    read_streams(env)?;
     Ok(())
+}
+
+/// `AUTOTASK_READ_STREAMS`: a read continues after its first page as up to this many
+/// concurrent id ranges; 1 to 3, default 3. Autotask allows 3 requests in flight per entity
+/// per integration code (docs/apis.md §3.7): lower it when other tools share this API user's
+/// integration code.
+pub fn read_streams(env: &Env) -> Result<usize> {
+    use crate::http::limits::AUTOTASK_READ_STREAMS as MAX;
+    let n = env.number(
+        "AUTOTASK_READ_STREAMS",
+        MAX as u64,
+        "a whole number from 1 to 3",
+    )?;
+    if (1..=MAX as u64).contains(&n) {
+        Ok(n as usize)
+    } else {
+        Err(Error::setting(
+            "AUTOTASK_READ_STREAMS",
+            format!("{n} is out of range; give a whole number from 1 to {MAX}"),
+        ))
+    }
 }
 
 /// `AUTOTASK_MAX_SHARE`: a run does not start when it would take the tenant's hourly request
@@ -183,6 +207,7 @@ pub fn resolve(env: &Env) -> Result<AutotaskSettings> {
         )?,
         base_url: zone(env)?,
         discovery_url: discovery_url(env)?,
+        read_streams: read_streams(env)?,
     })
 }
 

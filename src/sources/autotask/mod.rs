@@ -71,6 +71,7 @@ impl SourceDef for ConfigurationItems {
             "AUTOTASK_DISCOVERY_URL",
             "AUTOTASK_SERVICES",
             "AUTOTASK_MAX_SHARE",
+            "AUTOTASK_READ_STREAMS",
         ]
     }
     fn secret_variables(&self) -> &'static [&'static str] {
