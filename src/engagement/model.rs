@@ -137,7 +137,7 @@ pub struct ClientsReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engagement::{Hours, SnapshotEntry};
+    use crate::engagement::{Hours, Snapshot, SnapshotEntry};
     use crate::text::parse_utc;
     use serde_json::json;
 
