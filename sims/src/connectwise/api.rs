@@ -1,5 +1,6 @@
 //! The authenticated `/apis/3.0/` endpoints: lists, counts, single gets and `/system/info`
-//! (docs/apis.md §2.3–§2.5, §2.8).
+//! (docs/apis.md §2.3–§2.5, §2.8), `/system/callbacks` included (its writes are in
+//! `callbacks.rs`, §2.9).
 //!
 //! - Results are ordered by id unless `orderBy` (§2.4).
 //! - Navigable paging (the default): `pageSize` defaults to 25 and is silently capped at
@@ -22,6 +23,7 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::callbacks::CwCallback;
 use super::conditions::{self, Expr, FilterError, Scope};
 use super::schema::{self, Schema, Table};
 use super::tenant::CwTenant;
@@ -36,11 +38,11 @@ const MAX_PAGE_SIZE: i64 = 1_000;
 /// The tenant as JSON rows (nulls stripped, sorted by id), per table; additions per
 /// agreement (every agreement has an entry, empty or not).
 pub(crate) struct Tables {
-    rows: [Vec<Value>; 8],
+    rows: [Vec<Value>; 9],
     additions: HashMap<i64, Vec<Value>>,
 }
 
-fn strip_nulls(v: &mut Value) {
+pub(crate) fn strip_nulls(v: &mut Value) {
     match v {
         Value::Object(m) => {
             m.retain(|_, x| !x.is_null());
@@ -69,7 +71,7 @@ fn to_rows<T: Serialize>(items: &[T]) -> Vec<Value> {
 }
 
 impl Tables {
-    pub(crate) fn build(t: &CwTenant) -> Self {
+    pub(crate) fn build(t: &CwTenant, callbacks: &[CwCallback]) -> Self {
         let mut additions: HashMap<i64, Vec<Value>> =
             t.agreements.iter().map(|a| (a.id, Vec::new())).collect();
         for row in to_rows(&t.additions) {
@@ -88,6 +90,7 @@ impl Tables {
                 to_rows(&t.tickets),
                 to_rows(&t.time_entries),
                 to_rows(&t.agreements),
+                to_rows(callbacks),
             ],
             additions,
         }
@@ -131,6 +134,7 @@ impl Route {
         let mut parent = None;
         let (table, tail) = match segs.as_slice() {
             ["system", "info"] => return Some(Route::Info),
+            ["system", "callbacks", tail @ ..] => (Table::Callbacks, tail),
             ["finance", "agreements", id, "additions", tail @ ..] => {
                 parent = Some(id.parse().ok()?);
                 (Table::Additions, tail)
@@ -272,7 +276,7 @@ impl Filter {
 }
 
 /// Makes `_info.*_href` values absolute under `base` (`http://host/<codebase>/apis/3.0`).
-fn absolute_hrefs(v: &mut Value, base: &str) {
+pub(crate) fn absolute_hrefs(v: &mut Value, base: &str) {
     match v {
         Value::Object(m) => {
             for (k, x) in m.iter_mut() {
@@ -586,7 +590,7 @@ mod tests {
             CwTenant::generate(&spec),
             CwTenant::generate_engagement(&engagement),
         ] {
-            let tables = Tables::build(&tenant);
+            let tables = Tables::build(&tenant, &[]);
             for t in Table::ALL {
                 let schema = t.schema();
                 let mut seen = std::collections::BTreeSet::new();

@@ -19,18 +19,26 @@
 //!   scale) and [`CwTenant::generate_engagement`] (companies with markets, default contacts,
 //!   tickets, time entries, agreements and additions over the last ~120 days).
 //! - Data can change while the server runs ([`ConnectWiseSim::update_tenant`],
-//!   [`ConnectWiseSim::add_ticket`] and friends), so tests can change data on demand.
+//!   [`ConnectWiseSim::add_ticket`], `update_*`, `delete_*` and friends), so tests can change
+//!   data on demand.
+//! - Callbacks (§2.9, docs/contract.md §6; see `callbacks.rs`): `/system/callbacks` list, count,
+//!   get, create (400 `InvalidObject` naming the field) and delete; signed delivery of every
+//!   change made through the mutation methods to the matching callbacks, from a background
+//!   task, with ConnectWise's retry rule; the unauthenticated key URL, key rotation, and
+//!   helpers to send forged, foreign-keyed or replayed events.
 //! - 429 with `Retry-After` and the `{"error":"ConnectWiseAPI",…}` body (§2.7), from the
 //!   switchable [`Faults`] or from an optional per-minute limiter; 500 faults; latency.
 //! - Paths ignore case, as IIS/ASP.NET routing does [I]; query parameter names too [I].
 //!
-//! Deliberately not modelled: writes (POST/PATCH/PUT/DELETE answer 405), `POST …/search`,
-//! callbacks, version pinning through `Accept`, other entities (projects, opportunities,
+//! Deliberately not modelled: writes other than callback create/delete (POST/PATCH/PUT/DELETE
+//! answer 405), `POST …/search`, callback PUT/PATCH and the 3-day disabling of a failing
+//! callback, version pinning through `Accept`, other entities (projects, opportunities,
 //! project tickets, the type/status/board lists of the engagement entities, …), the `api-`
 //! host prefix and HTTPS (the simulator is plain HTTP on loopback).
 
 mod activity;
 mod api;
+mod callbacks;
 mod conditions;
 mod dates;
 mod engagement;
@@ -54,6 +62,10 @@ use crate::{FaultHit, Faults, RequestLog, RunningServer, lock};
 
 pub use activity::{
     CwAgreement, CwAgreementAddition, CwMemberRef, CwProductRef, CwTicket, CwTimeEntry,
+};
+pub use callbacks::{
+    CALLBACK_TYPES, CallbackAction, CallbackEvent, CwCallback, DELIVERED_TYPES, DeliveryAttempt,
+    DeliveryTiming, EventOverrides, Signature, content_signature, delivery_url, hmac_sha256,
 };
 pub use dates::{format_datetime, parse_datetime};
 pub use engagement::CwEngagementSpec;
@@ -97,6 +109,8 @@ struct Config {
     rate_limit: Option<u32>,
     window: Option<(Instant, u32)>,
     codebase: String,
+    /// `/system/callbacks` entries (docs/apis.md §2.9), here so lists see them.
+    callbacks: Vec<CwCallback>,
 }
 
 struct Shared {
@@ -104,6 +118,10 @@ struct Shared {
     log: RequestLog,
     creds: CwCredentials,
     config: Mutex<Config>,
+    /// Signing keys, delivery log and timing of callbacks.
+    hooks: Mutex<callbacks::Hooks>,
+    /// Woken after every delivery try.
+    delivered: tokio::sync::Notify,
 }
 
 /// A simulated ConnectWise PSA site: a cheap `Clone` handle over shared state.
@@ -131,7 +149,10 @@ impl ConnectWiseSim {
                     rate_limit: None,
                     window: None,
                     codebase: format!("v{}/", VERSION_CODE.replace('.', "_")),
+                    callbacks: Vec::new(),
                 }),
+                hooks: Mutex::new(callbacks::Hooks::new()),
+                delivered: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -150,7 +171,10 @@ impl ConnectWiseSim {
 
     /// Serves the API on an ephemeral loopback port.
     pub async fn start(&self) -> std::io::Result<RunningServer> {
-        crate::serve(self.router(), crate::loopback()).await
+        let server = crate::serve(self.router(), crate::loopback()).await?;
+        self.set_origin(&server.base_url());
+        self.learn_origin(&server.addr.to_string());
+        Ok(server)
     }
 
     pub fn faults(&self) -> &Faults {
@@ -194,11 +218,118 @@ impl ConnectWiseSim {
         lock(&self.shared.config).tenant.clone()
     }
 
-    /// Changes the data (e.g. removes contacts between runs).
+    /// Changes the data (e.g. removes contacts between runs). Every record of a type with an
+    /// active callback that this adds, changes or removes is delivered to the matching
+    /// callbacks from a background task (docs/apis.md §2.9; see `callbacks.rs`).
     pub fn update_tenant(&self, f: impl FnOnce(&mut CwTenant)) {
         let mut c = lock(&self.shared.config);
+        let watched = callbacks::watched(&c.callbacks);
+        let before = (!watched.is_empty()).then(|| callbacks::Snapshot::take(&c.tenant, &watched));
         f(&mut c.tenant);
         c.tables = None;
+        let Some(before) = before else { return };
+        let events = before.events(&c.tenant);
+        let registered = c.callbacks.clone();
+        drop(c);
+        self.fire(events, &registered);
+    }
+
+    /// Adds (or replaces, by id; 0 = next free id) a configuration. Returns the id.
+    pub fn add_configuration(&self, configuration: CwConfiguration) -> i64 {
+        self.upsert(configuration, |t| &mut t.configurations, |x| &mut x.id)
+    }
+
+    /// Changes contact `id` in place; `false` when there is none.
+    pub fn update_contact(&self, id: i64, f: impl FnOnce(&mut CwContact)) -> bool {
+        self.modify(id, f, |t| &mut t.contacts, |x| x.id)
+    }
+
+    /// Changes company `id` in place; `false` when there is none.
+    pub fn update_company(&self, id: i64, f: impl FnOnce(&mut CwCompany)) -> bool {
+        self.modify(id, f, |t| &mut t.companies, |x| x.id)
+    }
+
+    /// Changes configuration `id` in place; `false` when there is none.
+    pub fn update_configuration(&self, id: i64, f: impl FnOnce(&mut CwConfiguration)) -> bool {
+        self.modify(id, f, |t| &mut t.configurations, |x| x.id)
+    }
+
+    /// Changes ticket `id` in place; `false` when there is none.
+    pub fn update_ticket(&self, id: i64, f: impl FnOnce(&mut CwTicket)) -> bool {
+        self.modify(id, f, |t| &mut t.tickets, |x| x.id)
+    }
+
+    /// Changes agreement `id` in place; `false` when there is none.
+    pub fn update_agreement(&self, id: i64, f: impl FnOnce(&mut CwAgreement)) -> bool {
+        self.modify(id, f, |t| &mut t.agreements, |x| x.id)
+    }
+
+    /// Changes time entry `id` in place; `false` when there is none.
+    pub fn update_time_entry(&self, id: i64, f: impl FnOnce(&mut CwTimeEntry)) -> bool {
+        self.modify(id, f, |t| &mut t.time_entries, |x| x.id)
+    }
+
+    /// Removes contact `id`; `false` when there is none.
+    pub fn delete_contact(&self, id: i64) -> bool {
+        self.remove(id, |t| &mut t.contacts, |x| x.id)
+    }
+
+    /// Removes company `id` (its contacts and other records stay); `false` when there is none.
+    pub fn delete_company(&self, id: i64) -> bool {
+        self.remove(id, |t| &mut t.companies, |x| x.id)
+    }
+
+    /// Removes configuration `id`; `false` when there is none.
+    pub fn delete_configuration(&self, id: i64) -> bool {
+        self.remove(id, |t| &mut t.configurations, |x| x.id)
+    }
+
+    /// Removes ticket `id`; `false` when there is none.
+    pub fn delete_ticket(&self, id: i64) -> bool {
+        self.remove(id, |t| &mut t.tickets, |x| x.id)
+    }
+
+    /// Removes agreement `id` (its additions stay, unlisted); `false` when there is none.
+    pub fn delete_agreement(&self, id: i64) -> bool {
+        self.remove(id, |t| &mut t.agreements, |x| x.id)
+    }
+
+    /// Removes time entry `id`; `false` when there is none.
+    pub fn delete_time_entry(&self, id: i64) -> bool {
+        self.remove(id, |t| &mut t.time_entries, |x| x.id)
+    }
+
+    fn modify<T>(
+        &self,
+        id: i64,
+        f: impl FnOnce(&mut T),
+        list: impl FnOnce(&mut CwTenant) -> &mut Vec<T>,
+        id_of: impl Fn(&T) -> i64,
+    ) -> bool {
+        let mut found = false;
+        self.update_tenant(|t| {
+            if let Some(x) = list(t).iter_mut().find(|x| id_of(x) == id) {
+                f(x);
+                found = true;
+            }
+        });
+        found
+    }
+
+    fn remove<T>(
+        &self,
+        id: i64,
+        list: impl FnOnce(&mut CwTenant) -> &mut Vec<T>,
+        id_of: impl Fn(&T) -> i64,
+    ) -> bool {
+        let mut found = false;
+        self.update_tenant(|t| {
+            let items = list(t);
+            let before = items.len();
+            items.retain(|x| id_of(x) != id);
+            found = items.len() != before;
+        });
+        found
     }
 
     /// Adds a ticket, or replaces the one with the same id; an id of 0 takes the next free
@@ -264,7 +395,7 @@ impl ConnectWiseSim {
         if let Some(t) = &c.tables {
             return t.clone();
         }
-        let t = Arc::new(api::Tables::build(&c.tenant));
+        let t = Arc::new(api::Tables::build(&c.tenant, &c.callbacks));
         c.tables = Some(t.clone());
         t
     }
@@ -358,12 +489,17 @@ impl ConnectWiseSim {
         }
     }
 
-    async fn api(&self, codebase: &str, rest: &[&str], req: Request) -> Response {
+    /// The tenant's codebase or `v4_6_release` (§2.1).
+    fn serves_codebase(&self, codebase: &str) -> bool {
         let cb = codebase.trim_matches('/');
         let ours = self.codebase();
-        if !cb.eq_ignore_ascii_case(ours.trim_end_matches('/'))
-            && !cb.eq_ignore_ascii_case("v4_6_release")
-        {
+        cb.eq_ignore_ascii_case(ours.trim_end_matches('/'))
+            || cb.eq_ignore_ascii_case("v4_6_release")
+    }
+
+    async fn api(&self, codebase: &str, rest: &[&str], req: Request) -> Response {
+        let cb = codebase.trim_matches('/');
+        if !self.serves_codebase(cb) {
             return endpoint_not_found();
         }
         if !self.authenticated(req.headers()) {
@@ -406,6 +542,17 @@ impl ConnectWiseSim {
         let Some(route) = api::Route::parse(rest) else {
             return endpoint_not_found();
         };
+        use api::Route;
+        use schema::Table;
+        match (req.method(), route) {
+            (&Method::POST, Route::List(Table::Callbacks, _)) => {
+                return callbacks::create(self, req).await;
+            }
+            (&Method::DELETE, Route::Get(Table::Callbacks, _, id)) => {
+                return callbacks::delete(self, id);
+            }
+            _ => {}
+        }
         if req.method() != Method::GET {
             return method_not_allowed(req.method());
         }
@@ -416,6 +563,7 @@ impl ConnectWiseSim {
 async fn dispatch(State(sim): State<ConnectWiseSim>, req: Request) -> Response {
     let path = req.uri().path().to_string();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    sim.learn_origin(&api::host_of(&req));
     match segs.as_slice() {
         [login, info, company]
             if login.eq_ignore_ascii_case("login") && info.eq_ignore_ascii_case("companyinfo") =>
@@ -424,6 +572,17 @@ async fn dispatch(State(sim): State<ConnectWiseSim>, req: Request) -> Response {
                 return method_not_allowed(req.method());
             }
             sim.company_info(company, &api::host_of(&req))
+        }
+        [codebase, system, key, index]
+            if system.eq_ignore_ascii_case("system")
+                && key.eq_ignore_ascii_case("callbackkey")
+                && index.eq_ignore_ascii_case("index.rails")
+                && sim.serves_codebase(codebase) =>
+        {
+            if req.method() != Method::GET {
+                return method_not_allowed(req.method());
+            }
+            callbacks::signing_key(&sim, &req)
         }
         [codebase, apis, version, rest @ ..]
             if apis.eq_ignore_ascii_case("apis") && *version == "3.0" =>

@@ -364,6 +364,28 @@ fn additions() -> Schema {
         .build()
 }
 
+/// `/system/callbacks` (docs/apis.md §2.9, [V:pycw-model `CallbackEntry`]).
+fn callbacks() -> Schema {
+    use Kind::*;
+    Builder::new("callbackEntry")
+        .scalars(&[
+            ("id", Int),
+            ("description", Str),
+            ("url", Str),
+            ("objectId", Int),
+            ("type", Str),
+            ("level", Str),
+            ("memberId", Int),
+            ("payloadVersion", Str),
+            ("inactiveFlag", Bool),
+            ("isSoapCallbackFlag", Bool),
+            ("isSelfSuppressedFlag", Bool),
+            ("connectWiseID", Str),
+        ])
+        .info()
+        .build()
+}
+
 /// The simulated list resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -375,13 +397,15 @@ pub enum Table {
     Tickets,
     TimeEntries,
     Agreements,
+    /// `/system/callbacks`.
+    Callbacks,
     /// Listed per agreement: `/finance/agreements/{id}/additions`.
     Additions,
 }
 
 impl Table {
     #[cfg(test)]
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 10] = [
         Table::Companies,
         Table::Contacts,
         Table::Configurations,
@@ -390,11 +414,12 @@ impl Table {
         Table::Tickets,
         Table::TimeEntries,
         Table::Agreements,
+        Table::Callbacks,
         Table::Additions,
     ];
 
     pub fn schema(self) -> &'static Schema {
-        static SCHEMAS: OnceLock<[Schema; 9]> = OnceLock::new();
+        static SCHEMAS: OnceLock<[Schema; 10]> = OnceLock::new();
         let all = SCHEMAS.get_or_init(|| {
             [
                 companies(),
@@ -405,6 +430,7 @@ impl Table {
                 tickets(),
                 time_entries(),
                 agreements(),
+                callbacks(),
                 additions(),
             ]
         });
