@@ -1,8 +1,11 @@
 //! The ConnectWise PSA simulator over real HTTP on loopback (docs/apis.md §2, checklist §2.10).
 //! Condition-language tests are in `connectwise/queries.rs`, the engagement entities (tickets,
 //! time entries, agreements, additions) in `connectwise/engagement.rs`, helpers in
-//! `connectwise/support.rs`.
+//! `connectwise/support.rs`, callbacks (registration, signed delivery, key URL) in
+//! `connectwise/callbacks.rs`.
 
+#[path = "connectwise/callbacks.rs"]
+mod callbacks;
 #[path = "connectwise/engagement.rs"]
 mod engagement;
 #[path = "connectwise/queries.rs"]

@@ -80,9 +80,14 @@ impl Cw {
     }
 
     pub fn authed(&self, url: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, url)
+    }
+
+    /// A request with good credentials and clientId.
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         let c = self.sim.credentials();
         self.http
-            .get(url)
+            .request(method, url)
             .basic_auth(
                 format!("{}+{}", c.company_id, c.public_key),
                 Some(c.private_key),
@@ -95,7 +100,11 @@ impl Cw {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"));
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
+        };
         Answer {
             status,
             headers,
