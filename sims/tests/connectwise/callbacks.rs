@@ -584,3 +584,83 @@ async fn hand_made_events_for_negative_tests() {
     );
     assert_eq!(cw.sim.deliveries().len(), 6, "every send is logged");
 }
+
+#[tokio::test]
+async fn a_timeout_is_one_failed_try() {
+    let cw = Cw::sample().await;
+    cw.sim.set_delivery_timing(DeliveryTiming {
+        timeout: Duration::from_millis(150),
+        retry_delays: vec![Duration::from_millis(10), Duration::from_millis(10)],
+    });
+    // A receiver that never answers in time.
+    let slow = Router::new().fallback(axum::routing::post(|| async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        StatusCode::OK
+    }));
+    let server = synthesize_sims::serve(slow, synthesize_sims::loopback())
+        .await
+        .unwrap();
+    let hook = format!("{}/cb?recordId=", server.base_url());
+    cw.register(entry(&hook, "contact")).await;
+    let contact = cw.sim.tenant().contacts[0].id;
+    cw.sim
+        .update_contact(contact, |c| c.title = Some("x".into()));
+    cw.sim.wait_for_deliveries(1, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let done = cw.sim.deliveries();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].status, None);
+    assert!(done[0].error.is_some() && !done[0].succeeded());
+}
+
+#[tokio::test]
+async fn bulk_changes_and_levels() {
+    let cw = Cw::sample().await;
+    let rx = Receiver::start(&[]).await;
+    let tenant = cw.sim.tenant();
+    let company = tenant
+        .contacts
+        .iter()
+        .filter_map(|c| c.company.as_ref().map(|co| co.id))
+        .next()
+        .unwrap();
+    cw.register(json!({"url": rx.url("/owner?recordId="), "objectId": 1, "type": "contact", "level": "owner"}))
+        .await;
+    cw.register(json!({"url": rx.url("/company?recordId="), "objectId": company, "type": "contact", "level": "company"}))
+        .await;
+    cw.register(json!({"url": rx.url("/board?recordId="), "objectId": 1, "type": "ticket", "level": "board"}))
+        .await;
+    let of_company: Vec<i64> = tenant
+        .contacts
+        .iter()
+        .filter(|c| c.company.as_ref().map(|co| co.id) == Some(company))
+        .map(|c| c.id)
+        .collect();
+    let other = tenant
+        .contacts
+        .iter()
+        .find(|c| c.company.as_ref().map(|co| co.id) != Some(company))
+        .unwrap()
+        .id;
+    // One bulk change: a contact of the company leaves, another elsewhere is renamed.
+    cw.sim.update_tenant(|t| {
+        t.contacts.retain(|c| c.id != of_company[0]);
+        if let Some(c) = t.contacts.iter_mut().find(|c| c.id == other) {
+            c.first_name.push('x');
+        }
+        if let Some(tk) = t.tickets.first_mut() {
+            tk.summary.push('!');
+        }
+    });
+    cw.sim.wait_for_deliveries(3, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut uris: Vec<String> = rx.got().into_iter().map(|g| g.uri).collect();
+    uris.sort();
+    let mut want = vec![
+        format!("/company?recordId={}&action=deleted", of_company[0]),
+        format!("/owner?recordId={}&action=deleted", of_company[0]),
+        format!("/owner?recordId={other}&action=updated"),
+    ];
+    want.sort();
+    assert_eq!(uris, want, "board-level callbacks register but never fire");
+}
