@@ -999,12 +999,15 @@ impl ConnectWiseSim {
     /// "Something changes now": a new active contact of type "Billed User" at company
     /// `company_id`, which fires `contact` callbacks. `None` when there is no such company.
     pub fn add_billed_user(&self, company_id: i64) -> Option<i64> {
-        let tenant = self.tenant();
-        let company = tenant.company(company_id)?;
-        let id = tenant.contacts.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        let (company, id) = {
+            let c = lock(&self.shared.config);
+            let company = c.tenant.company(company_id)?.clone();
+            let id = c.tenant.contacts.iter().map(|x| x.id).max().unwrap_or(0) + 1;
+            (company, id)
+        };
         let contact = CwContact::build(
             id,
-            Some(company),
+            Some(&company),
             "Robin",
             Some(&format!("Added{id}")),
             &["Billed User"],
