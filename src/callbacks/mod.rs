@@ -11,9 +11,13 @@
 //! Nothing here logs a payload or a key. Children import each other as `super::x::Item`;
 //! this file only declares and re-exports (tests/architecture.rs).
 
+pub mod events;
+pub mod key_url;
 pub mod payload;
 pub mod refusal;
 pub mod verify;
 
+pub use events::{Debouncer, ReplayFilter, Work};
+pub use key_url::{KeyFetcher, KeyUrlPolicy};
 pub use payload::{Action, Callback, RecordType};
 pub use refusal::Refusal;
