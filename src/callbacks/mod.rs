@@ -14,10 +14,12 @@
 pub mod events;
 pub mod key_url;
 pub mod payload;
+pub mod receive;
 pub mod refusal;
 pub mod verify;
 
 pub use events::{Debouncer, ReplayFilter, Work};
 pub use key_url::{KeyFetcher, KeyUrlPolicy};
 pub use payload::{Action, Callback, RecordType};
+pub use receive::{Accepted, Verifier, receive};
 pub use refusal::Refusal;
