@@ -4,7 +4,7 @@
 //!   `CompanyID`); two keys that differ only in case are ambiguous and refused.
 //! - `Entity` is the record *as a JSON string*, parsed again, or `null` (on delete). An
 //!   `Entity` that is a JSON object, or a string that is not a JSON object, is refused as
-//!   malformed: apis.md documents only the string form, and a shape we do not know is a
+//!   malformed: docs/apis.md documents only the string form, and a shape we do not know is a
 //!   change to notice (400 in the logs), not to guess at. Its content is checked and dropped:
 //!   a callback only says "re-read the API".
 //! - A body over [`MAX_BODY`] is refused before it is parsed.
