@@ -14,6 +14,7 @@
 //! together; [`config`] turns the environment and `.env` into typed settings.
 
 mod apply;
+pub mod callbacks;
 pub mod config;
 pub mod engagement;
 pub mod error;

@@ -23,7 +23,7 @@ pub struct ConnectWiseSettings {
 }
 
 /// The ConnectWise cloud site hosts that have an `api-` twin (docs/apis.md §2.1).
-const CW_SITE_HOSTS: [&str; 6] = [
+pub(crate) const CW_SITE_HOSTS: [&str; 6] = [
     "na.myconnectwise.net",
     "eu.myconnectwise.net",
     "au.myconnectwise.net",
