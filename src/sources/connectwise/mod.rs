@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
-use client::ConnectWiseClient;
+pub(crate) use client::ConnectWiseClient;
 
 use crate::config::{Env, HttpSettings};
 use crate::error::{Error, Result, Side};
