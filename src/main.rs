@@ -195,6 +195,7 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
             let args = verbs::EngagementArgs {
                 days: e.days,
                 compare: e.compare,
+                compare_wanted: e.compare || out.format == OutputFormat::Html,
                 csat: e.csat,
                 filters: verbs::engagement_filters(&e.companies.company_type, &e.companies.status)?,
             };

@@ -326,3 +326,83 @@ async fn the_html_is_one_self_contained_file() {
     assert!(!lower.contains("<script"));
     assert!(!lower.contains("src=\"http") && !lower.contains("href=\"http"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_shows_the_change_since_the_previous_snapshot_and_a_failed_run_keeps_none() {
+    use synthesize_sims::connectwise::CwTicket;
+    let at = now();
+    let tenant = CwTenant::sample_at(at);
+    let cw = Cw::start(tenant.clone()).await;
+    let state = common::fresh_state_dir();
+    let run_in = |args: &'static [&'static str]| {
+        let mut cmd = cw.cmd();
+        cmd.env("SYNC_STATE_DIR", &state).args(args);
+        run(cmd)
+    };
+    // A failed read stores no snapshot.
+    cw.sim
+        .faults()
+        .update(|f| f.failing_route = Some("/service/tickets".into()));
+    let o = run_in(&["engagement", "--days", "90", "--output", "json"]).await;
+    assert_eq!(o.status.code(), Some(1));
+    cw.sim.faults().update(|f| f.failing_route = None);
+    let o = run_in(&[
+        "engagement",
+        "--days",
+        "90",
+        "--compare",
+        "--output",
+        "json",
+    ])
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let first: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(first.get("previous_as_of").is_none(), "no snapshot before");
+    let contoso = tenant.company(288).unwrap().clone();
+    for k in 0..4 {
+        cw.sim.add_ticket(CwTicket::build(
+            0,
+            Some(&contoso),
+            "Printer jam",
+            at - 7_200 - k,
+            Some(at - 3_600),
+            None,
+        ));
+    }
+    let o = run_in(&[
+        "engagement",
+        "--days",
+        "90",
+        "--compare",
+        "--output",
+        "json",
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(0));
+    let second: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(second["previous_as_of"], first["as_of"]);
+    let find = |doc: &Value| {
+        doc["companies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["company_id"] == "288")
+            .unwrap()
+            .clone()
+    };
+    let (before, after) = (find(&first), find(&second));
+    assert_eq!(after["metrics"]["help_desk_usage"]["raw"], 11);
+    let delta = after["overall"].as_i64().unwrap() - before["overall"].as_i64().unwrap();
+    assert!(delta > 0);
+    assert_eq!(after["change"]["delta"], delta);
+    assert_eq!(after["change"]["previous_overall"], before["overall"]);
+    // The text output lists the changes.
+    let o = run_in(&["engagement", "--days", "90", "--compare"]).await;
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("Changes since"), "{}", stdout(&o));
+}

@@ -13,9 +13,11 @@ use crate::config::Env;
 use crate::engagement::read::{self, Filters};
 use crate::engagement::{
     ChangeKind, CompanyChange, CompanyKeys, CompanyScore, CsatTally, EngagementReport,
-    MAX_CSAT_FILE_BYTES, Requests, Window, engagement_csv, engagement_html, parse_csat_csv,
+    MAX_CSAT_FILE_BYTES, Requests, Snapshot, Window, engagement_csv, engagement_html,
+    parse_csat_csv,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Side};
+use crate::ledger::{self, Ledger};
 use crate::report::Render;
 use crate::text::{column_width, escape, pad};
 
@@ -24,6 +26,9 @@ use crate::text::{column_width, escape, pad};
 pub struct EngagementArgs {
     pub days: i64,
     pub compare: bool,
+    /// Whether the change since the previous snapshot is wanted at all: `--compare`, or
+    /// `--output html`, which shows it.
+    pub compare_wanted: bool,
     pub csat: Option<PathBuf>,
     pub filters: Filters,
 }
@@ -79,7 +84,7 @@ pub async fn engagement(env: &Env, args: &EngagementArgs, now: i64) -> Result<En
             CompanyScore::new(c.reference(), map.industry(c.market.as_deref()), &activity)
         })
         .collect();
-    let report = EngagementReport::new(
+    let mut report = EngagementReport::new(
         window,
         scores,
         Requests {
@@ -87,11 +92,50 @@ pub async fn engagement(env: &Env, args: &EngagementArgs, now: i64) -> Result<En
             crewhu: 0,
         },
     );
+    // Every successful run is a snapshot; the change is measured against the previous one of
+    // the same site and window length.
+    let ledger = open_ledger(env)?;
+    let site = format!("{}|{}", cw.site(), cw.company_id());
+    let previous = match ledger.last_engagement(&site, window.days)? {
+        Some(text) => match serde_json::from_str::<Snapshot>(&text) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!("the previous engagement snapshot cannot be read ({e}); ignored");
+                None
+            }
+        },
+        None => None,
+    };
+    let mut changes = None;
+    if let Some(previous) = &previous
+        && args.compare_wanted
+    {
+        changes = Some(report.apply_changes(previous));
+    }
+    if args.compare && previous.is_none() {
+        tracing::info!(
+            "no earlier engagement snapshot of {} days for this site: nothing to compare with yet",
+            window.days
+        );
+    }
+    let snapshot = serde_json::to_string(&Snapshot::of(&report))
+        .map_err(|e| Error::api(Side::ConnectWise, format!("cannot store the snapshot: {e}")))?;
+    ledger.save_engagement(&site, window.days, window.to.0, &snapshot)?;
     Ok(EngagementOutput {
         report,
-        changes: None,
+        changes: changes.filter(|_| args.compare),
         csat_source,
     })
+}
+
+fn open_ledger(env: &Env) -> Result<Ledger> {
+    let dir = ledger::location::state_dir(env).ok_or_else(|| {
+        Error::setting(
+            "SYNC_STATE_DIR",
+            "not set, and no home directory to keep engagement snapshots in; set it",
+        )
+    })?;
+    Ledger::open(&dir)
 }
 
 fn read_csat_file(path: &PathBuf) -> Result<String> {
