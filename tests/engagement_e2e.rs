@@ -406,3 +406,48 @@ async fn compare_shows_the_change_since_the_previous_snapshot_and_a_failed_run_k
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("Changes since"), "{}", stdout(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crewhu_surveys_join_and_a_bad_token_is_exit_3() {
+    use synthesize_sims::crewhu::{CrewhuSim, CrewhuTenant};
+    let at = now();
+    let tenant = CwTenant::sample_at(at);
+    let cw = Cw::start(tenant.clone()).await;
+    let crewhu = CrewhuSim::new(CrewhuTenant::for_connectwise(&tenant, at, 7));
+    let server = crewhu.start().await.unwrap();
+    let mut cmd = cw.cmd();
+    cmd.env("CREWHU_API_TOKEN", crewhu.token())
+        .env(
+            "CREWHU_BASE_URL",
+            format!("{}/api/", server.base_url().trim_end_matches('/')),
+        )
+        .args(["engagement", "--days", "90", "--output", "json"]);
+    let o = run(cmd).await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(doc["requests"]["crewhu"].as_u64().unwrap() >= 1);
+    let rated = doc["companies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["metrics"]["support_satisfaction"].is_null())
+        .count();
+    assert!(rated > 0, "some companies have CSAT");
+    assert!(!stdout(&o).contains(&crewhu.token()));
+
+    let mut cmd = cw.cmd();
+    cmd.env("CREWHU_API_TOKEN", "wrong-token-123456")
+        .env(
+            "CREWHU_BASE_URL",
+            format!("{}/api/", server.base_url().trim_end_matches('/')),
+        )
+        .args(["engagement", "--days", "90"]);
+    let o = run(cmd).await;
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("CREWHU_API_TOKEN"));
+}

@@ -28,6 +28,7 @@
 //! [`text::parse_utc`]: crate::text::parse_utc
 
 mod compare;
+pub mod crewhu;
 mod csat;
 mod hours;
 mod industry;

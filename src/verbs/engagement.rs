@@ -10,9 +10,10 @@ use serde::Serialize;
 
 use super::clients::{connectwise, industry_map};
 use crate::config::Env;
+use crate::engagement::crewhu::CrewhuClient;
 use crate::engagement::read::{self, Filters};
 use crate::engagement::{
-    ChangeKind, CompanyChange, CompanyKeys, CompanyScore, CsatTally, EngagementReport,
+    ChangeKind, CompanyChange, CompanyKeys, CompanyScore, CsatOutcome, CsatTally, EngagementReport,
     MAX_CSAT_FILE_BYTES, Requests, Snapshot, Window, engagement_csv, engagement_html,
     parse_csat_csv,
 };
@@ -55,6 +56,13 @@ pub async fn engagement(env: &Env, args: &EngagementArgs, now: i64) -> Result<En
         Some(path) => Some(read_csat_file(path)?),
         None => None,
     };
+    let crewhu = CrewhuClient::from_env(env, &crate::config::http(env)?)?;
+    if crewhu.is_some() && args.csat.is_some() {
+        return Err(Error::Usage(
+            "CSAT comes from CrewHu (CREWHU_API_TOKEN is set) or from --csat, not both: drop one"
+                .into(),
+        ));
+    }
     let mut cw = connectwise(env)?;
     let companies = read::companies(&mut cw, &args.filters).await?;
     let mut activities = read::activities(&mut cw, &companies, &window).await?;
@@ -77,6 +85,35 @@ pub async fn engagement(env: &Env, args: &EngagementArgs, now: i64) -> Result<En
         }
         csat_source = Some(format!("--csat {}", path.display()));
     }
+    if let Some(crewhu) = &crewhu {
+        let keys = CompanyKeys::new(
+            companies
+                .iter()
+                .map(|c| (c.id.as_str(), c.identifier.as_str())),
+        );
+        let mut outcome = CsatOutcome::default();
+        crewhu
+            .surveys(|s| outcome.add(&s, &window, &activities.ticket_company, &keys))
+            .await?;
+        if outcome.bad_rating > 0 {
+            tracing::warn!(
+                "{} CrewHu surveys have a rating other than 5, 0 or -5 and were left out",
+                outcome.bad_rating
+            );
+        }
+        tracing::info!(
+            "CrewHu: {} surveys counted, {} unanswered, {} outside the window, {} unrated, {} not matched to a company",
+            outcome.counted,
+            outcome.unanswered,
+            outcome.outside_window,
+            outcome.unrated,
+            outcome.unmatched
+        );
+        for (id, a) in activities.by_company.iter_mut() {
+            a.csat = Some(outcome.tally(id));
+        }
+        csat_source = Some("CrewHu".into());
+    }
     let scores: Vec<CompanyScore> = companies
         .iter()
         .map(|c| {
@@ -89,7 +126,7 @@ pub async fn engagement(env: &Env, args: &EngagementArgs, now: i64) -> Result<En
         scores,
         Requests {
             psa: cw.request_count(),
-            crewhu: 0,
+            crewhu: crewhu.as_ref().map_or(0, CrewhuClient::request_count),
         },
     );
     // Every successful run is a snapshot; the change is measured against the previous one of
