@@ -451,3 +451,45 @@ async fn crewhu_surveys_join_and_a_bad_token_is_exit_3() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("CREWHU_API_TOKEN"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csat_file_gives_the_satisfaction_and_a_bad_one_is_exit_2() {
+    let tenant = CwTenant::sample_at(now());
+    let cw = Cw::start(tenant.clone()).await;
+    let identifier = tenant.company(288).unwrap().identifier.clone();
+    let dir = common::fresh_state_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("csat.csv");
+    std::fs::write(
+        &file,
+        format!("company,positive,neutral,negative\n{identifier},3,1,0\n"),
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let doc = cw
+        .json_ok(&[
+            "engagement",
+            "--days",
+            "90",
+            "--csat",
+            path,
+            "--output",
+            "json",
+        ])
+        .await;
+    for c in doc["companies"].as_array().unwrap() {
+        let s = &c["metrics"]["support_satisfaction"];
+        if c["company_id"] == "288" {
+            assert_eq!(s["raw"], 0.75);
+            assert_eq!(s["score"], 4);
+            assert_eq!(s["weight"], 4);
+        } else {
+            assert!(s.is_null(), "no surveys: null, never 0: {c}");
+        }
+    }
+    std::fs::write(&file, "company,positive,neutral,negative\nNO-SUCH,1,0,0\n").unwrap();
+    let o = cw
+        .run(&["engagement", "--days", "90", "--csat", path])
+        .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+}

@@ -357,19 +357,22 @@ fn contact_of(r: &ContactRow) -> PrimaryContact {
     }
 }
 
-/// Every company's activity over the window, and which company each ticket read belongs to
-/// (ticket id → company id, to join CrewHu surveys).
+/// Every company's activity over the window, and, when asked for, which company each ticket
+/// read belongs to (ticket id → company id, to join CrewHu surveys; one entry per ticket in
+/// the window, so it is kept only when CrewHu is read).
 pub struct Activities {
     pub by_company: HashMap<String, Activity>,
     pub ticket_company: HashMap<String, String>,
 }
 
 /// Tickets, billable time entries, agreements and their additions in `window`, folded per
-/// company id (only the `companies` given; the others are not kept).
+/// company id (only the `companies` given; the others are not kept). `keep_tickets` keeps the
+/// ticket → company map for the CrewHu join.
 pub async fn activities(
     client: &mut ConnectWiseClient,
     companies: &[Company],
     window: &Window,
+    keep_tickets: bool,
 ) -> Result<Activities> {
     let mut by_company: HashMap<String, Activity> = companies
         .iter()
@@ -422,7 +425,9 @@ pub async fn activities(
                             .transpose()?,
                     };
                     activity.add_ticket(&times, window);
-                    ticket_company.insert(r.id.to_string(), company);
+                    if keep_tickets {
+                        ticket_company.insert(r.id.to_string(), company);
+                    }
                 }
                 Ok(())
             },

@@ -65,7 +65,7 @@ pub async fn engagement(env: &Env, args: &EngagementArgs, now: i64) -> Result<En
     }
     let mut cw = connectwise(env)?;
     let companies = read::companies(&mut cw, &args.filters).await?;
-    let mut activities = read::activities(&mut cw, &companies, &window).await?;
+    let mut activities = read::activities(&mut cw, &companies, &window, crewhu.is_some()).await?;
     let mut csat_source = None;
     if let (Some(text), Some(path)) = (&csat_text, &args.csat) {
         let keys = CompanyKeys::new(

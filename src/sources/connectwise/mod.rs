@@ -52,6 +52,7 @@ const SETTINGS: &[&str] = &[
     "CONNECTWISE_CONTACT_TYPES",
     "CONNECTWISE_CONFIGURATION_TYPES",
     "CONNECTWISE_READ_STREAMS",
+    "CONNECTWISE_INDUSTRY_MAP",
 ];
 
 /// Settings both ConnectWise sources check when present.
