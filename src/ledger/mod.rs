@@ -447,7 +447,7 @@ impl Ledger {
     }
 
     /// Binds an integration to a source (a first real run, or `--rebind`).
-    /// Stores one `engagement` run's scores (a [`crate::engagement::Snapshot`] as JSON) for
+    /// Stores one `engagement` run's scores (an engagement `Snapshot` as JSON) for
     /// the ConnectWise `site` and window length `days`.
     pub fn save_engagement(
         &self,
