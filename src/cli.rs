@@ -26,8 +26,10 @@ fn source_parser() -> impl clap::builder::TypedValueParser<Value = SourceKind> {
 pub enum OutputArg {
     Text,
     Json,
-    /// For the lists of `history`
+    /// For the lists of `history`, `clients` and `engagement`
     Csv,
+    /// One self-contained page, for `engagement`
+    Html,
 }
 
 impl From<OutputArg> for OutputFormat {
@@ -36,6 +38,7 @@ impl From<OutputArg> for OutputFormat {
             OutputArg::Text => OutputFormat::Text,
             OutputArg::Json => OutputFormat::Json,
             OutputArg::Csv => OutputFormat::Csv,
+            OutputArg::Html => OutputFormat::Html,
         }
     }
 }
@@ -143,6 +146,11 @@ pub enum Verb {
     /// A go/no-go checklist for a source: settings, both sides' credentials, types, services,
     /// accounts, foreign services, the ledger, the lock, the last run, unmapped pairs
     Doctor,
+    /// List the ConnectWise companies served, with industry (from the market) and primary contact
+    Clients(CompanyArgs),
+    /// Score client engagement per company over the last N days (tickets, first-touch
+    /// resolution, CSAT, billable hours, procurement); --output text|json|csv|html
+    Engagement(EngagementCliArgs),
     /// The run ledger: recent runs, one run's pairs (show RUN), what changed (diff [RUN_A RUN_B])
     History(HistoryArgs),
     /// Run the whole lifecycle of every source against a built-in sandbox (no credentials, no network)
@@ -268,4 +276,32 @@ pub struct SandboxArgs {
     /// Port of the simulated Autotask API (0 picks a free one)
     #[arg(long, default_value_t = 8712)]
     pub autotask_port: u16,
+}
+
+/// Which ConnectWise companies `clients` and `engagement` cover.
+#[derive(Debug, Clone, Args)]
+pub struct CompanyArgs {
+    /// Only companies with this type in their types (`any` for every type)
+    #[arg(long = "type", value_name = "TYPE", default_value = "Client")]
+    pub company_type: String,
+    /// Only companies with this status (`any` for every status)
+    #[arg(long, value_name = "STATUS", default_value = "Active")]
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EngagementCliArgs {
+    /// The window: the last N days, up to now (1 to 365)
+    #[arg(long, value_name = "N")]
+    pub days: i64,
+    /// Show each company's change since the previous snapshot of the same window, biggest
+    /// drops first
+    #[arg(long)]
+    pub compare: bool,
+    /// Survey counts per company from a CSV file (company,positive,neutral,negative), when
+    /// CSAT is not in CrewHu
+    #[arg(long, value_name = "FILE")]
+    pub csat: Option<PathBuf>,
+    #[command(flatten)]
+    pub companies: CompanyArgs,
 }

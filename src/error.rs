@@ -8,6 +8,8 @@ pub enum Side {
     Synthesize,
     ConnectWise,
     Autotask,
+    /// The CSAT source of `engagement` (docs/apis.md §5b).
+    CrewHu,
 }
 
 impl Side {
@@ -17,6 +19,7 @@ impl Side {
             Side::Synthesize => "synthesize",
             Side::ConnectWise => "connectwise",
             Side::Autotask => "autotask",
+            Side::CrewHu => "crewhu",
         }
     }
 }
@@ -27,6 +30,7 @@ impl fmt::Display for Side {
             Side::Synthesize => "Synthesize (Gradient)",
             Side::ConnectWise => "ConnectWise PSA",
             Side::Autotask => "Autotask PSA",
+            Side::CrewHu => "CrewHu",
         })
     }
 }

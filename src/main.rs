@@ -125,9 +125,19 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
                 .into(),
         ));
     }
-    if out.format == OutputFormat::Csv && !matches!(cli.verb, Verb::History(_)) {
+    if out.format == OutputFormat::Csv
+        && !matches!(
+            cli.verb,
+            Verb::History(_) | Verb::Clients(_) | Verb::Engagement(_)
+        )
+    {
         return Err(Error::Usage(
-            "--output csv is for the lists of history; use text or json here".into(),
+            "--output csv is for history, clients and engagement; use text or json here".into(),
+        ));
+    }
+    if out.format == OutputFormat::Html && !matches!(cli.verb, Verb::Engagement(_)) {
+        return Err(Error::Usage(
+            "--output html is for engagement only; use text or json here".into(),
         ));
     }
     match cli.verb {
@@ -176,6 +186,20 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
             let report = verbs::retire_service(env, source, &name, write.into(), progress).await?;
             out.emit(&report);
             verbs::fail_on_failed_writes(&report)?;
+        }
+        Verb::Clients(c) => {
+            let filters = verbs::engagement_filters(&c.company_type, &c.status)?;
+            out.emit(&verbs::clients(env, &filters).await?);
+        }
+        Verb::Engagement(e) => {
+            let args = verbs::EngagementArgs {
+                days: e.days,
+                compare: e.compare,
+                compare_wanted: e.compare || out.format == OutputFormat::Html,
+                csat: e.csat,
+                filters: verbs::engagement_filters(&e.companies.company_type, &e.companies.status)?,
+            };
+            out.emit(&verbs::engagement(env, &args, synthesize_sync::ledger::now()).await?);
         }
         Verb::History(h) => {
             let query = match h.action {

@@ -28,14 +28,18 @@ pub struct Env {
 
 /// The prefixes of the variables the tool itself reads; each source adds its own
 /// (`SourceDef::variable_prefix`).
-pub const TOOL_PREFIXES: [&str; 2] = ["SYNC_", "GRADIENT_"];
+pub const TOOL_PREFIXES: [&str; 3] = ["SYNC_", "GRADIENT_", "CREWHU_"];
 
 /// The variables of the tool itself that hold credentials; each source adds its own
 /// (`SourceDef::secret_variables`).
-pub const TOOL_SECRETS: [&str; 2] = ["GRADIENT_VENDOR_API_KEY", "GRADIENT_PARTNER_API_KEY"];
+pub const TOOL_SECRETS: [&str; 3] = [
+    "GRADIENT_VENDOR_API_KEY",
+    "GRADIENT_PARTNER_API_KEY",
+    "CREWHU_API_TOKEN",
+];
 
 /// Every setting of the tool itself; each source adds its own (`SourceDef::settings`).
-pub const TOOL_SETTINGS: [&str; 14] = [
+pub const TOOL_SETTINGS: [&str; 16] = [
     "SYNC_SOURCE",
     "SYNC_OUTPUT",
     "SYNC_STATE_DIR",
@@ -50,6 +54,8 @@ pub const TOOL_SETTINGS: [&str; 14] = [
     "GRADIENT_VENDOR_API_KEY",
     "GRADIENT_PARTNER_API_KEY",
     "GRADIENT_BASE_URL",
+    "CREWHU_API_TOKEN",
+    "CREWHU_BASE_URL",
 ];
 
 /// The names Gradient's PowerShell SDK scripts use in their `.env`, and ours (README

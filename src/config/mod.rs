@@ -25,8 +25,10 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
-    /// For the lists of `history` only.
+    /// For the lists of `history`, `clients` and `engagement`.
     Csv,
+    /// One self-contained page, for `engagement` only.
+    Html,
 }
 
 /// Gradient Synthesize vendor API access.

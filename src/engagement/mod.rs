@@ -1,6 +1,7 @@
 //! Client-engagement scoring (issue 14, docs/contract.md §3b and §5): the pure part.
 //!
-//! Nothing here reads the network, a file or the clock. The `clients` and `engagement` verbs
+//! Nothing here reads the network, a file or the clock, except [`read`], the ConnectWise
+//! reads of the two verbs. The `clients` and `engagement` verbs
 //! read ConnectWise and CrewHu, turn what they read into the inputs below, and print what
 //! these functions return:
 //!
@@ -27,11 +28,13 @@
 //! [`text::parse_utc`]: crate::text::parse_utc
 
 mod compare;
+pub mod crewhu;
 mod csat;
 mod hours;
 mod industry;
 mod invalid;
 mod model;
+pub mod read;
 mod render;
 mod score;
 mod window;

@@ -82,5 +82,7 @@ pub fn of(side: Side) -> ApiLimits {
         Side::Synthesize => GRADIENT,
         Side::ConnectWise => CONNECTWISE,
         Side::Autotask => AUTOTASK,
+        // Nothing public documents a CrewHu limit (docs/apis.md §5b); one read a run.
+        Side::CrewHu => ApiLimits { pace: None },
     }
 }

@@ -447,6 +447,43 @@ impl Ledger {
     }
 
     /// Binds an integration to a source (a first real run, or `--rebind`).
+    /// Stores one `engagement` run's scores (an engagement `Snapshot` as JSON) for
+    /// the ConnectWise `site` and window length `days`.
+    pub fn save_engagement(
+        &self,
+        site: &str,
+        days: u32,
+        taken_at: i64,
+        scores: &str,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO engagement_snapshots (site, days, taken_at, scores)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![site, days, taken_at, scores],
+            )
+            .map(|_| ())
+            .map_err(|e| self.db_err(e))
+    }
+
+    /// The scores of the last `engagement` run of this site and window length, as stored.
+    pub fn last_engagement(&self, site: &str, days: u32) -> Result<Option<String>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT scores FROM engagement_snapshots WHERE site = ?1 AND days = ?2
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .map_err(|e| self.db_err(e))?;
+        let mut rows = stmt
+            .query(params![site, days])
+            .map_err(|e| self.db_err(e))?;
+        match rows.next().map_err(|e| self.db_err(e))? {
+            Some(row) => Ok(Some(row.get(0).map_err(|e| self.db_err(e))?)),
+            None => Ok(None),
+        }
+    }
+
     pub fn bind(&self, integration: &str, source: &str, organization_name: &str) -> Result<()> {
         self.conn
             .execute(

@@ -47,4 +47,13 @@ pub const MIGRATIONS: &[&str] = &[
         bound_at          INTEGER NOT NULL,
         organization_name TEXT
     );",
+    // 3: each `engagement` run's scores, per ConnectWise site and window length.
+    "CREATE TABLE engagement_snapshots (
+        id       INTEGER PRIMARY KEY,
+        site     TEXT NOT NULL,
+        days     INTEGER NOT NULL,
+        taken_at INTEGER NOT NULL,
+        scores   TEXT NOT NULL
+    );
+    CREATE INDEX engagement_by_window ON engagement_snapshots (site, days, id);",
 ];

@@ -16,6 +16,11 @@ pub trait Render: Serialize {
     fn csv(&self) -> Option<String> {
         None
     }
+
+    /// One self-contained HTML page (`engagement`), already escaped by its renderer.
+    fn html(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Where reports go: stdout, in the chosen format.
@@ -47,6 +52,12 @@ impl Output {
             OutputFormat::Json => match serde_json::to_string_pretty(report) {
                 Ok(json) => print_stdout(&format!("{}\n", json_safe(&redact::scrub(&json)))),
                 Err(e) => self.emit_error(&format!("cannot print the report as JSON ({e})"), 1),
+            },
+            OutputFormat::Html => match report.html() {
+                Some(html) => print_stdout(&redact::scrub(&html)),
+                None => print_stdout(&text::escape_keeping_newlines(&redact::scrub(
+                    &report.text(),
+                ))),
             },
             OutputFormat::Csv => match report.csv() {
                 Some(csv) => {

@@ -4,10 +4,12 @@
 //! benchmarks, the demo) call these functions directly.
 
 mod authenticate;
+mod clients;
 mod common;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 mod doctor;
+mod engagement;
 mod history;
 mod retire_service;
 mod run;
@@ -19,10 +21,21 @@ mod sync_services;
 mod sync_usage;
 mod update_status;
 
+pub use crate::engagement::read::Filters as EngagementFilters;
 pub use crate::plan::guard::Allowances;
 pub use authenticate::authenticate;
+pub use clients::{ClientsOutput, clients};
+
+/// `--type` and `--status` of `clients` and `engagement` (exit 2 when unusable).
+pub fn engagement_filters(
+    company_type: &str,
+    status: &str,
+) -> crate::error::Result<EngagementFilters> {
+    EngagementFilters::new(company_type, status)
+}
 pub use common::{WriteFlags, check_settings, fail_on_failed_writes};
 pub use doctor::doctor;
+pub use engagement::{EngagementArgs, EngagementOutput, engagement};
 pub use history::{HistoryAnswer, HistoryQuery, history};
 pub use retire_service::retire_service;
 pub use run::run;

@@ -290,7 +290,7 @@ pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
                 .into();
             print_stdout(&format!("{}\n", serde_json::json!({ "sandbox": v })));
         }
-        OutputFormat::Text | OutputFormat::Csv => {
+        OutputFormat::Text | OutputFormat::Csv | OutputFormat::Html => {
             let mut text = String::from(
                 "Sandbox running: simulated Gradient, ConnectWise and Autotask APIs with a sample MSP.\n\
                  Save one block below as sandbox.env, then try each verb, e.g.\n\

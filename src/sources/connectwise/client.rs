@@ -270,11 +270,48 @@ impl ConnectWiseClient {
         query: &[(&str, &str)],
         on_page: impl FnMut(Vec<T>) -> Result<()>,
     ) -> Result<()> {
+        self.api_base().await?;
+        self.for_each_page_shared(path, query, on_page).await
+    }
+
+    /// The codebase, resolving it now if needed, so that [`Self::for_each_page_shared`] may
+    /// be called concurrently through `&self`.
+    pub(crate) async fn prepare(&mut self) -> Result<()> {
+        self.api_base().await.map(|_| ())
+    }
+
+    /// `<base>/<codebase>apis/3.0/<path>` once the codebase is known ([`Self::prepare`]).
+    fn api_url_ready(&self, path: &str) -> Result<Url> {
+        let Some((codebase, _)) = &self.codebase else {
+            return Err(Error::api(
+                SIDE,
+                format!("{path}: the codebase is not known yet (an internal ordering error)"),
+            ));
+        };
+        self.site
+            .join(&format!("{codebase}apis/3.0/"))
+            .and_then(|base| base.join(path))
+            .map_err(|e| {
+                Error::setting(
+                    "CONNECTWISE_BASE_URL",
+                    format!("cannot build the URL of {path} on it ({e})"),
+                )
+            })
+    }
+
+    /// [`Self::for_each_page`] through `&self`, for concurrent reads (e.g. one agreement's
+    /// additions each); the codebase must be known ([`Self::prepare`]).
+    pub(crate) async fn for_each_page_shared<T: DeserializeOwned + HasId>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        on_page: impl FnMut(Vec<T>) -> Result<()>,
+    ) -> Result<()> {
         let endpoint = format!("GET {path}");
-        let url = self.api_url(path).await?;
-        let count_url = self.api_url(&format!("{path}/count")).await?;
+        let url = self.api_url_ready(path)?;
+        let count_url = self.api_url_ready(&format!("{path}/count"))?;
         let on_page = RefCell::new(on_page);
-        let this = &*self;
+        let this = self;
         let page_size = PAGE_SIZE.to_string();
         let mut pairs: Vec<(&str, &str)> = query.to_vec();
         pairs.push(("pageSize", &page_size));

@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
-use client::ConnectWiseClient;
+pub(crate) use client::ConnectWiseClient;
 
 use crate::config::{Env, HttpSettings};
 use crate::error::{Error, Result, Side};
@@ -52,6 +52,7 @@ const SETTINGS: &[&str] = &[
     "CONNECTWISE_CONTACT_TYPES",
     "CONNECTWISE_CONFIGURATION_TYPES",
     "CONNECTWISE_READ_STREAMS",
+    "CONNECTWISE_INDUSTRY_MAP",
 ];
 
 /// Settings both ConnectWise sources check when present.
