@@ -8,7 +8,7 @@ use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use url::Url;
 
-use super::Survey;
+use super::csat::Survey;
 use crate::config::{Env, HttpSettings};
 use crate::error::{Error, Result, Side};
 use crate::http::{ApiClient, HttpError, Request, header, origin, redact};

@@ -10,7 +10,10 @@ use std::collections::{HashMap, HashSet};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::{Activity, CompanyRef, Hours, PrimaryContact, TicketTimes, Window};
+use super::hours::Hours;
+use super::model::{CompanyRef, PrimaryContact};
+use super::score::{Activity, TicketTimes};
+use super::window::Window;
 use crate::error::{Error, Result, Side};
 use crate::sources::connectwise::ConnectWiseClient;
 use crate::sources::field::HasId;
@@ -477,9 +480,11 @@ pub async fn activities(
         )
         .await?;
 
-    // Agreements started before the window's end: those started in it count, and any of them
-    // may have additions effective in it (one that starts later cannot).
-    let conditions = format!("cancelledFlag=false AND startDate<{to}");
+    // Agreements started before the window's end and not ended before its start: those started
+    // in it count, and only they can have additions effective in it (an addition takes effect
+    // while its agreement runs [I]; docs/apis.md §2.8).
+    let conditions =
+        format!("cancelledFlag=false AND startDate<{to} AND (endDate=null OR endDate>={from})");
     let mut with_additions: Vec<(i64, String)> = Vec::new();
     client
         .for_each_page(
@@ -507,8 +512,6 @@ pub async fn activities(
                     if start.is_some_and(|s| window.contains(s)) {
                         activity.procurement += 1;
                     }
-                    // An agreement that has ended may still carry additions dated in the
-                    // window (docs/contract.md §3b counts additions by their own date).
                     with_additions.push((r.id, company));
                 }
                 Ok(())

@@ -383,9 +383,11 @@ fn add_activity(tenant: &mut CwTenant, rng: &mut fastrand::Rng, spec: &CwEngagem
         }
         for _ in 0..rng.usize(0..=4) {
             add_id += rng.i64(1..=3);
-            let effective = if rng.f64() < 0.5 && start < midnight {
-                let from = (midnight - days * DAY).max(start);
-                from + rng.i64(0..(midnight - from) / DAY + 1) * DAY
+            // An addition takes effect while its agreement runs [I]: never after its end.
+            let latest = end.map_or(midnight, |e| e.min(midnight));
+            let from = (midnight - days * DAY).max(start);
+            let effective = if rng.f64() < 0.5 && from <= latest {
+                from + rng.i64(0..(latest - from) / DAY + 1) * DAY
             } else {
                 start
             };
