@@ -376,10 +376,21 @@ fn rows_read(report: &serde_json::Value) -> usize {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --bench sync` does not: a smoke run then.
     let full = std::env::args().any(|a| a == "--bench");
-    let only: Option<String> = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `-- autotask` runs the rows of the sources whose name contains it; `-- --max-items N`
+    // leaves out the larger sizes.
+    let only: Option<String> = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--max-items"))
+        .map(|(_, a)| a.clone())
         .filter(|_| full);
+    let max_items: usize = args
+        .iter()
+        .position(|a| a == "--max-items")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(usize::MAX);
     let (lat, scenarios) = if full {
         let mut v = Vec::new();
         for source in [
@@ -424,6 +435,7 @@ fn main() {
     let scenarios: Vec<Scenario> = scenarios
         .into_iter()
         .filter(|s| only.as_deref().is_none_or(|o| s.source.contains(o)))
+        .filter(|s| s.items <= max_items)
         .collect();
     let state = std::env::temp_dir().join(format!("synthesize-sync-bench-{}", std::process::id()));
     let rt = tokio::runtime::Runtime::new().unwrap();

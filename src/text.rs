@@ -219,19 +219,27 @@ pub fn column_width<'a>(cells: impl Iterator<Item = &'a str>, header: &str, max:
 }
 
 /// `s`, its control characters escaped (a name must not forge a row), cut to at most `w`
-/// columns and padded with spaces to exactly `w`.
+/// columns and padded with spaces to exactly `w`. A cut ends in `…`, so a shortened name or
+/// e-mail address never passes for a whole one.
 pub fn pad(s: &str, w: usize) -> String {
+    let shown = escape(s);
+    let fits = width(&shown) <= w;
+    let room = if fits { w } else { w.saturating_sub(1) };
     let mut out = String::new();
     let mut used = 0;
-    for ch in escape(s).chars() {
+    for ch in shown.chars() {
         let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-        if used + cw > w {
+        if used + cw > room {
             break;
         }
         out.push(ch);
         used += cw;
     }
-    out.push_str(&" ".repeat(w - used));
+    if !fits && w > 0 {
+        out.push('…');
+        used += 1;
+    }
+    out.push_str(&" ".repeat(w.saturating_sub(used)));
     out
 }
 

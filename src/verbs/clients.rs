@@ -90,8 +90,12 @@ impl Render for ClientsOutput {
             "INDUSTRY",
             "PRIMARY CONTACT",
         ];
+        // The last column is not padded, so it is never cut: an e-mail address stays whole.
         let widths: Vec<usize> = (0..6)
-            .map(|i| column_width(rows.iter().map(|r| r[i].as_str()), headers[i], 40))
+            .map(|i| {
+                let max = if i == 5 { usize::MAX } else { 40 };
+                column_width(rows.iter().map(|r| r[i].as_str()), headers[i], max)
+            })
             .collect();
         let line = |cells: [&str; 6]| {
             let mut s = cells

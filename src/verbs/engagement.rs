@@ -207,10 +207,10 @@ impl Render for EngagementOutput {
             "OVERALL",
             "BAND",
             "CHANGE",
-            "TICKETS",
-            "4H",
+            "HELP DESK",
+            "FIRST TOUCH",
             "CSAT",
-            "HOURS",
+            "PROJECT HOURS",
             "PROCUREMENT",
         ];
         let rows: Vec<Vec<String>> = companies
@@ -224,14 +224,23 @@ impl Render for EngagementOutput {
                     c.overall.to_string(),
                     c.band.name().to_string(),
                     dash(c.change.map(|ch| format!("{:+}", ch.delta))),
-                    m.help_desk_usage.raw.to_string(),
-                    m.first_touch_resolution.raw.to_string(),
+                    // Each metric: its raw figure → its score (0-5).
+                    format!("{} → {}", m.help_desk_usage.raw, m.help_desk_usage.score),
+                    format!(
+                        "{} of {} → {}",
+                        m.first_touch_resolution.raw,
+                        m.first_touch_resolution.tickets,
+                        m.first_touch_resolution.score
+                    ),
                     dash(
                         m.support_satisfaction
-                            .map(|s| format!("{:.0}%", s.raw * 100.0)),
+                            .map(|s| format!("{:.0}% → {}", s.raw * 100.0, s.score)),
                     ),
-                    m.project_engagement.raw.to_string(),
-                    m.procurement.raw.to_string(),
+                    format!(
+                        "{} h → {}",
+                        m.project_engagement.raw, m.project_engagement.score
+                    ),
+                    format!("{} → {}", m.procurement.raw, m.procurement.score),
                 ]
             })
             .collect();
@@ -249,7 +258,10 @@ impl Render for EngagementOutput {
             s.push('\n');
             s
         };
-        let mut out = line(&headers);
+        let mut out = String::from(
+            "Each metric: its figure → its score (0-5); overall 0-100 over the metrics present; — = no data source\n\n",
+        );
+        out.push_str(&line(&headers));
         for row in &rows {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
             out.push_str(&line(&cells));

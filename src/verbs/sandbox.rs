@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use synthesize_sims::RunningServer;
 use synthesize_sims::autotask::{AtTenant, AutotaskSim};
 use synthesize_sims::connectwise::{ConnectWiseSim, CwTenant};
+use synthesize_sims::crewhu::{CrewhuSim, CrewhuTenant};
 use synthesize_sims::gradient::GradientSim;
 
 use crate::config::{Env, OutputFormat};
@@ -45,7 +46,9 @@ pub struct Sandbox {
     pub gradient: GradientSim,
     pub connectwise: ConnectWiseSim,
     pub autotask: AutotaskSim,
-    servers: [RunningServer; 3],
+    /// CSAT surveys for `engagement`, matching the ConnectWise sample's tickets.
+    pub crewhu: CrewhuSim,
+    servers: [RunningServer; 4],
     /// The sandbox's own run ledger: runs against it never mix with real ones.
     pub state_dir: std::path::PathBuf,
 }
@@ -61,12 +64,17 @@ impl Sandbox {
         for &kind in sources::all() {
             gradient.add_partner(&partner_key(kind), &partner_name(kind));
         }
-        let connectwise = ConnectWiseSim::new(CwTenant::sample());
+        // Tickets, time and agreements dated relative to now, so `engagement` always has a
+        // recent window to score.
+        let now = crate::ledger::now();
+        let connectwise = ConnectWiseSim::new(CwTenant::sample_at(now));
         let autotask = AutotaskSim::new(AtTenant::sample());
+        let crewhu = CrewhuSim::new(CrewhuTenant::sample_at(now));
         let servers = [
             bind(gradient.router(), gradient_port, "--gradient-port").await?,
             bind(connectwise.router(), connectwise_port, "--connectwise-port").await?,
             bind(autotask.router(), autotask_port, "--autotask-port").await?,
+            bind(crewhu.router(), 0, "--crewhu-port").await?,
         ];
         let state_dir = std::env::temp_dir().join(format!(
             "synthesize-sync-sandbox-{}-{}",
@@ -78,6 +86,7 @@ impl Sandbox {
             gradient,
             connectwise,
             autotask,
+            crewhu,
             servers,
             state_dir,
         })
@@ -104,6 +113,11 @@ impl Sandbox {
             if kind.name() == "connectwise-contacts" {
                 v.push(("CONNECTWISE_CONTACT_TYPES", "Billed User,VIP".to_string()));
             }
+            // For `clients` and `engagement`: CSAT from the simulated CrewHu.
+            v.extend([
+                ("CREWHU_BASE_URL", format!("{}/api/", self.servers[3].base_url())),
+                ("CREWHU_API_TOKEN", self.crewhu.token()),
+            ]);
         } else {
             let c = self.autotask.credentials();
             v.extend([
