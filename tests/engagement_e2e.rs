@@ -327,6 +327,110 @@ async fn the_html_is_one_self_contained_file() {
     assert!(!lower.contains("src=\"http") && !lower.contains("href=\"http"));
 }
 
+/// The browser to render the report with: `CHROMIUM`, else the first of the usual names on
+/// `PATH`.
+fn chromium() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("CHROMIUM") {
+        return Some(p.into());
+    }
+    let path = std::env::var_os("PATH")?;
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+    .find(|p| p.is_file())
+}
+
+/// The HTML report rendered by a real browser (headless Chromium, no network: the page's own
+/// Content-Security-Policy allows nothing but its inline style): every company becomes a row
+/// with its score bar, a company name that is markup stays text, and the page paints. Skipped,
+/// saying so, where no Chromium is installed (`.ci/run` installs it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_report_renders_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        eprintln!(
+            "SKIPPED the_html_report_renders_in_a_real_browser: no Chromium found (set CHROMIUM \
+             or install the chromium package)"
+        );
+        return;
+    };
+    let mut tenant = CwTenant::sample_at(now());
+    let evil = "<img src=x onerror=alert(1)><script>alert(2)</script>Evil & Co";
+    let contoso = tenant
+        .companies
+        .iter_mut()
+        .find(|c| c.id == 288)
+        .expect("Contoso in the sample");
+    contoso.name = evil.into();
+    let cw = Cw::start(tenant).await;
+    let o = cw
+        .run(&["engagement", "--days", "90", "--output", "html"])
+        .await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dir = common::empty_dir();
+    let page = dir.join("engagement.html");
+    std::fs::write(&page, &o.stdout).unwrap();
+    let url = format!("file://{}", page.display());
+    let headless = |extra: &[String]| {
+        let mut cmd = std::process::Command::new(&browser);
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--window-size=1280,1600",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .args(extra)
+        .arg(&url);
+        cmd.output().expect("run Chromium")
+    };
+    let dom = headless(&["--dump-dom".into()]);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    let doc = cw
+        .json_ok(&["engagement", "--days", "90", "--output", "json"])
+        .await;
+    for c in doc["companies"].as_array().unwrap() {
+        let id = c["company_id"].as_str().unwrap();
+        assert!(dom.contains(id), "company {id} is on the rendered page");
+    }
+    // The hostile name is text in the rendered document, not elements.
+    assert!(
+        dom.contains("&lt;script&gt;alert(2)&lt;/script&gt;Evil &amp; Co"),
+        "the hostile name is shown as text"
+    );
+    assert!(!dom.to_lowercase().contains("<script"));
+    assert!(!dom.contains("<img"));
+    let shot = dir.join("engagement.png");
+    let painted = headless(&[format!("--screenshot={}", shot.display())]);
+    assert!(
+        painted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&painted.stderr)
+    );
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compare_shows_the_change_since_the_previous_snapshot_and_a_failed_run_keeps_none() {
     use synthesize_sims::connectwise::CwTicket;
