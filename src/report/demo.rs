@@ -33,10 +33,23 @@ pub struct DemoNextRun {
 #[derive(Debug, Serialize)]
 pub struct DemoReport {
     pub sources: Vec<DemoSource>,
+    /// `engagement --days 90` over the ConnectWise sample (its JSON document).
+    pub engagement: serde_json::Value,
+    /// The same, as its text table.
+    #[serde(skip)]
+    pub engagement_text: String,
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}\n")).collect()
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("    {l}\n")
+            }
+        })
+        .collect()
 }
 
 impl Render for DemoReport {
@@ -72,6 +85,9 @@ impl Render for DemoReport {
                 s.push_str(&indent(&next.sync_usage.text()));
             }
         }
+        s.push_str("\n=== client engagement (ConnectWise) ===\n");
+        s.push_str("\n  $ synthesize-sync engagement --days 90\n");
+        s.push_str(&indent(&self.engagement_text));
         s.push_str(
             "\nNext: `synthesize-sync sandbox` serves these APIs so you can run each verb yourself;\n\
              the README shows how to connect your real ConnectWise or Autotask and Synthesize.\n",

@@ -2,15 +2,18 @@
 
 use super::authenticate::authenticate;
 use super::common::{WriteFlags, fail_on_failed_writes};
+use super::engagement::{EngagementArgs, engagement};
 use super::sandbox::Sandbox;
 use super::sync_accounts::sync_accounts;
 use super::sync_services::sync_services;
 use super::sync_usage::sync_usage;
 use super::update_status::update_status;
+use crate::engagement::read::Filters;
 use crate::error::Result;
 use crate::gradient::IntegrationStatus;
 use crate::progress::Progress;
 use crate::report::Output;
+use crate::report::Render;
 use crate::report::demo::{DemoNextRun, DemoReport, DemoSource};
 use crate::sources;
 
@@ -52,10 +55,29 @@ pub async fn demo(out: &Output, progress: &Progress) -> Result<()> {
             next,
         });
     }
+    // Client engagement over the ConnectWise sample's tickets, time, agreements and CrewHu
+    // surveys (the sandbox dates them relative to now).
+    let cw = sources::by_name("connectwise-contacts").expect("a registered source");
+    let args = EngagementArgs {
+        days: 90,
+        compare: false,
+        compare_wanted: false,
+        csat: None,
+        filters: Filters::default(),
+    };
+    let scores = engagement(&sandbox.settings(cw), &args, crate::ledger::now()).await?;
+    let engagement_text = scores.text();
+    let engagement = serde_json::to_value(&scores).map_err(|e| {
+        crate::error::Error::Local(format!("cannot show the engagement report ({e})"))
+    })?;
     let state_dir = sandbox.state_dir.clone();
     sandbox.stop().await;
     // The demo leaves nothing behind.
     let _ = std::fs::remove_dir_all(state_dir);
-    out.emit(&DemoReport { sources });
+    out.emit(&DemoReport {
+        sources,
+        engagement,
+        engagement_text,
+    });
     Ok(())
 }
