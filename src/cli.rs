@@ -145,6 +145,11 @@ pub enum Verb {
     Doctor,
     /// The run ledger: recent runs, one run's pairs (show RUN), what changed (diff [RUN_A RUN_B])
     History(HistoryArgs),
+    /// ConnectWise callbacks: register (idempotent), list (ours marked), remove (ours only)
+    Callbacks {
+        #[command(subcommand)]
+        action: CallbacksCommand,
+    },
     /// Run the whole lifecycle of every source against a built-in sandbox (no credentials, no network)
     #[cfg(feature = "sandbox")]
     Demo,
@@ -268,4 +273,21 @@ pub struct SandboxArgs {
     /// Port of the simulated Autotask API (0 picks a free one)
     #[arg(long, default_value_t = 8712)]
     pub autotask_port: u16,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CallbacksCommand {
+    /// Register the callbacks the source needs (level owner), creating only missing ones
+    Register {
+        /// Where ConnectWise posts (listen's public URL, e.g. https://sync.example.com/connectwise/callback)
+        #[arg(long)]
+        url: String,
+    },
+    /// Every callback on the site, ours marked
+    List,
+    /// Remove ours: those whose URL starts with --url, or without it, those the ledger remembers
+    Remove {
+        #[arg(long)]
+        url: Option<String>,
+    },
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, HistoryAction, Verb};
+use cli::{CallbacksCommand, Cli, HistoryAction, Verb};
 use synthesize_sync::config::{self, Env, OutputFormat};
 use synthesize_sync::error::{Error, Result};
 use synthesize_sync::http::redact;
@@ -190,6 +190,14 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
                 verbs::HistoryAnswer::Show(r) => out.emit(r.as_ref()),
                 verbs::HistoryAnswer::Diff(r) => out.emit(r.as_ref()),
             }
+        }
+        Verb::Callbacks { action } => {
+            let action = match action {
+                CallbacksCommand::Register { url } => verbs::CallbacksAction::Register { url },
+                CallbacksCommand::List => verbs::CallbacksAction::List,
+                CallbacksCommand::Remove { url } => verbs::CallbacksAction::Remove { url },
+            };
+            out.emit(&verbs::callbacks(env, source, action).await?);
         }
         #[cfg(feature = "sandbox")]
         Verb::Demo => verbs::demo::demo(out, progress).await?,

@@ -4,6 +4,7 @@
 //! benchmarks, the demo) call these functions directly.
 
 mod authenticate;
+mod callbacks;
 mod common;
 #[cfg(feature = "sandbox")]
 pub mod demo;
@@ -21,6 +22,7 @@ mod update_status;
 
 pub use crate::plan::guard::Allowances;
 pub use authenticate::authenticate;
+pub use callbacks::{CallbacksAction, callbacks};
 pub use common::{WriteFlags, check_settings, fail_on_failed_writes};
 pub use doctor::doctor;
 pub use history::{HistoryAnswer, HistoryQuery, history};
