@@ -145,6 +145,8 @@ pub enum Verb {
     Doctor,
     /// The run ledger: recent runs, one run's pairs (show RUN), what changed (diff [RUN_A RUN_B])
     History(HistoryArgs),
+    /// Serve ConnectWise callbacks and run sync-usage (debounced) when data changes
+    Listen(ListenArgs),
     /// ConnectWise callbacks: register (idempotent), list (ours marked), remove (ours only)
     Callbacks {
         #[command(subcommand)]
@@ -290,4 +292,17 @@ pub enum CallbacksCommand {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListenArgs {
+    /// Where to listen, HOST:PORT (behind a TLS reverse proxy or a tunnel)
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: String,
+    /// The path ConnectWise posts to
+    #[arg(long, default_value = "/connectwise/callback")]
+    pub path: String,
+    /// Quiet seconds after the last callback before syncing
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub debounce: u64,
 }

@@ -85,7 +85,8 @@ fn main() -> ExitCode {
     let progress = Progress::new(
         out.format == OutputFormat::Text && !cli.quiet && std::io::stderr().is_terminal(),
     );
-    let listens = !is_sandbox(&cli.verb);
+    // `listen` handles its interrupts itself: the first drains, the next ones go here.
+    let listens = !is_sandbox(&cli.verb) && !matches!(cli.verb, Verb::Listen(_));
     match runtime.block_on(async {
         if listens {
             synthesize_sync::interrupt::listen();
@@ -190,6 +191,16 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
                 verbs::HistoryAnswer::Show(r) => out.emit(r.as_ref()),
                 verbs::HistoryAnswer::Diff(r) => out.emit(r.as_ref()),
             }
+        }
+        Verb::Listen(args) => {
+            let opts = verbs::ListenOptions {
+                addr: args.addr,
+                path: args.path,
+                debounce: std::time::Duration::from_secs(args.debounce),
+            };
+            return Ok(Done::Exit(
+                verbs::listen(env, source, opts, progress).await?,
+            ));
         }
         Verb::Callbacks { action } => {
             let action = match action {

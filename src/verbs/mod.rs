@@ -10,6 +10,7 @@ mod common;
 pub mod demo;
 mod doctor;
 mod history;
+mod listen;
 mod retire_service;
 mod run;
 #[cfg(feature = "sandbox")]
@@ -26,6 +27,7 @@ pub use callbacks::{CallbacksAction, callbacks};
 pub use common::{WriteFlags, check_settings, fail_on_failed_writes};
 pub use doctor::doctor;
 pub use history::{HistoryAnswer, HistoryQuery, history};
+pub use listen::{ListenOptions, listen};
 pub use retire_service::retire_service;
 pub use run::run;
 pub use sync_accounts::sync_accounts;
