@@ -153,6 +153,13 @@ pub enum Verb {
     Engagement(EngagementCliArgs),
     /// The run ledger: recent runs, one run's pairs (show RUN), what changed (diff [RUN_A RUN_B])
     History(HistoryArgs),
+    /// Serve ConnectWise callbacks and run sync-usage (debounced) when data changes
+    Listen(ListenArgs),
+    /// ConnectWise callbacks: register (idempotent), list (ours marked), remove (ours only)
+    Callbacks {
+        #[command(subcommand)]
+        action: CallbacksCommand,
+    },
     /// Run the whole lifecycle of every source against a built-in sandbox (no credentials, no network)
     #[cfg(feature = "sandbox")]
     Demo,
@@ -304,4 +311,37 @@ pub struct EngagementCliArgs {
     pub csat: Option<PathBuf>,
     #[command(flatten)]
     pub companies: CompanyArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CallbacksCommand {
+    /// Register the callbacks the source needs (level owner), creating only missing ones
+    Register {
+        /// Where ConnectWise posts (listen's public URL, e.g. https://sync.example.com/connectwise/callback)
+        #[arg(long)]
+        url: String,
+    },
+    /// Every callback on the site, ours marked
+    List,
+    /// Remove ours: those whose URL starts with --url, or without it, those the ledger remembers
+    Remove {
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListenArgs {
+    /// Where to listen, HOST:PORT (behind a TLS reverse proxy or a tunnel)
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: String,
+    /// The path ConnectWise posts to
+    #[arg(long, default_value = "/connectwise/callback")]
+    pub path: String,
+    /// Quiet seconds after the last callback before syncing
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub debounce: u64,
+    /// The window of the engagement snapshot taken after ticket, agreement or company changes
+    #[arg(long, value_name = "N", default_value_t = 90)]
+    pub engagement_days: i64,
 }

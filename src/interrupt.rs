@@ -38,6 +38,12 @@ fn receive(code: u8) {
     }
 }
 
+/// An interrupt received by someone else's handler (`listen` drains on the first one and
+/// passes the next ones here): the same as a signal received by [`listen`].
+pub fn raise(code: u8) {
+    receive(code);
+}
+
 /// Listens for the interrupts for the rest of the process (call inside the runtime).
 pub fn listen() {
     tokio::spawn(async {

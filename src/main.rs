@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Cli, HistoryAction, Verb};
+use cli::{CallbacksCommand, Cli, HistoryAction, Verb};
 use synthesize_sync::config::{self, Env, OutputFormat};
 use synthesize_sync::error::{Error, Result};
 use synthesize_sync::http::redact;
@@ -85,7 +85,8 @@ fn main() -> ExitCode {
     let progress = Progress::new(
         out.format == OutputFormat::Text && !cli.quiet && std::io::stderr().is_terminal(),
     );
-    let listens = !is_sandbox(&cli.verb);
+    // `listen` handles its interrupts itself: the first drains, the next ones go here.
+    let listens = !is_sandbox(&cli.verb) && !matches!(cli.verb, Verb::Listen(_));
     match runtime.block_on(async {
         if listens {
             synthesize_sync::interrupt::listen();
@@ -214,6 +215,25 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
                 verbs::HistoryAnswer::Show(r) => out.emit(r.as_ref()),
                 verbs::HistoryAnswer::Diff(r) => out.emit(r.as_ref()),
             }
+        }
+        Verb::Listen(args) => {
+            let opts = verbs::ListenOptions {
+                addr: args.addr,
+                path: args.path,
+                debounce: std::time::Duration::from_secs(args.debounce),
+                engagement_days: args.engagement_days,
+            };
+            return Ok(Done::Exit(
+                verbs::listen(env, source, opts, progress).await?,
+            ));
+        }
+        Verb::Callbacks { action } => {
+            let action = match action {
+                CallbacksCommand::Register { url } => verbs::CallbacksAction::Register { url },
+                CallbacksCommand::List => verbs::CallbacksAction::List,
+                CallbacksCommand::Remove { url } => verbs::CallbacksAction::Remove { url },
+            };
+            out.emit(&verbs::callbacks(env, source, action).await?);
         }
         #[cfg(feature = "sandbox")]
         Verb::Demo => verbs::demo::demo(out, progress).await?,

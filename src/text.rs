@@ -305,9 +305,10 @@ mod tests {
     #[test]
     fn padding_counts_display_columns() {
         assert_eq!(pad("Café", 6), "Café  ");
-        assert_eq!(pad("東京 K.K.", 8), "東京 K.K");
+        assert_eq!(pad("東京 K.K.", 8), "東京 K.…", "a cut ends in …");
         assert_eq!(width(&pad("東京 Trading", 7)), 7);
-        assert_eq!(pad("abc", 2), "ab");
+        assert_eq!(pad("abc", 2), "a…");
+        assert_eq!(pad("abc", 3), "abc");
         assert_eq!(pad("a\nb", 6), "a\\nb  ", "a name cannot break a row");
     }
 

@@ -168,6 +168,15 @@ pub struct Binding {
     pub organization_name: Option<String>,
 }
 
+/// A ConnectWise callback this tool registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredCallback {
+    pub id: i64,
+    pub url: String,
+    /// `contact`, `configuration`, …
+    pub kind: String,
+}
+
 /// The run ledger.
 pub struct Ledger {
     conn: Connection,
@@ -492,6 +501,51 @@ impl Ledger {
                 params![integration, source, now(), organization_name],
             )
             .map(|_| ())
+            .map_err(|e| self.db_err(e))
+    }
+
+    /// Remembers a callback `callbacks register` created on `site` (host and company).
+    pub fn remember_callback(&self, site: &str, c: &RegisteredCallback) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO callbacks (site, callback_id, url, type, registered_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![site, c.id, c.url, c.kind, now()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.db_err(e))
+    }
+
+    /// Forgets a callback (removed, or found gone).
+    pub fn forget_callback(&self, site: &str, id: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "DELETE FROM callbacks WHERE site = ?1 AND callback_id = ?2",
+                params![site, id],
+            )
+            .map(|_| ())
+            .map_err(|e| self.db_err(e))
+    }
+
+    /// The callbacks registered on `site` that were not removed, oldest first.
+    pub fn registered_callbacks(&self, site: &str) -> Result<Vec<RegisteredCallback>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT callback_id, url, type FROM callbacks WHERE site = ?1
+                 ORDER BY callback_id",
+            )
+            .map_err(|e| self.db_err(e))?;
+        let rows = stmt
+            .query_map(params![site], |r| {
+                Ok(RegisteredCallback {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    kind: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.db_err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.db_err(e))
     }
 
@@ -1014,6 +1068,27 @@ mod tests {
         drop(lock);
         drop(live_lock);
         assert!(!RunLock::is_alive(&dir, live));
+    }
+
+    #[test]
+    fn registered_callbacks_are_remembered_per_site_until_forgotten() {
+        let dir = temp_dir("callbacks");
+        let l = Ledger::open(&dir).unwrap();
+        let cb = |id: i64, kind: &str| RegisteredCallback {
+            id,
+            url: "https://h/cb?recordId=".into(),
+            kind: kind.into(),
+        };
+        l.remember_callback("a", &cb(7, "contact")).unwrap();
+        l.remember_callback("a", &cb(3, "company")).unwrap();
+        l.remember_callback("b", &cb(7, "contact")).unwrap();
+        assert_eq!(
+            l.registered_callbacks("a").unwrap(),
+            vec![cb(3, "company"), cb(7, "contact")]
+        );
+        l.forget_callback("a", 7).unwrap();
+        assert_eq!(l.registered_callbacks("a").unwrap(), vec![cb(3, "company")]);
+        assert_eq!(l.registered_callbacks("b").unwrap().len(), 1);
     }
 
     #[test]

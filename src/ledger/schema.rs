@@ -56,4 +56,14 @@ pub const MIGRATIONS: &[&str] = &[
         scores   TEXT NOT NULL
     );
     CREATE INDEX engagement_by_window ON engagement_snapshots (site, days, id);",
+    // 4: the ConnectWise callbacks `callbacks register` created, so `callbacks remove`
+    // without --url removes those (docs/contract.md §6). `site` is the API host and company.
+    "CREATE TABLE callbacks (
+        site          TEXT NOT NULL,
+        callback_id   INTEGER NOT NULL,
+        url           TEXT NOT NULL,
+        type          TEXT NOT NULL,
+        registered_at INTEGER NOT NULL,
+        PRIMARY KEY (site, callback_id)
+    );",
 ];

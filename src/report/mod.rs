@@ -1,6 +1,7 @@
 //! Reports: what every verb prints, as text for people and one JSON document for machines
 //! (docs/contract.md §5), and the writers that keep what is printed safe.
 
+pub mod callbacks;
 #[cfg(feature = "sandbox")]
 pub(crate) mod demo;
 pub mod doctor;

@@ -4,6 +4,7 @@
 //! benchmarks, the demo) call these functions directly.
 
 mod authenticate;
+mod callbacks;
 mod clients;
 mod common;
 #[cfg(feature = "sandbox")]
@@ -11,6 +12,7 @@ pub mod demo;
 mod doctor;
 mod engagement;
 mod history;
+mod listen;
 mod retire_service;
 mod run;
 #[cfg(feature = "sandbox")]
@@ -33,10 +35,12 @@ pub fn engagement_filters(
 ) -> crate::error::Result<EngagementFilters> {
     EngagementFilters::new(company_type, status)
 }
+pub use callbacks::{CallbacksAction, callbacks};
 pub use common::{WriteFlags, check_settings, fail_on_failed_writes};
 pub use doctor::doctor;
 pub use engagement::{EngagementArgs, EngagementOutput, engagement};
 pub use history::{HistoryAnswer, HistoryQuery, history};
+pub use listen::{ListenOptions, listen};
 pub use retire_service::retire_service;
 pub use run::run;
 pub use sync_accounts::sync_accounts;

@@ -15,8 +15,8 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine;
-use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -55,6 +55,38 @@ pub struct CompanyInfo {
 pub struct SystemInfo {
     pub version: Option<String>,
     pub is_cloud: Option<bool>,
+}
+
+/// A `/system/callbacks` entry (docs/apis.md §2.9): only what we use.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CallbackEntry {
+    pub id: i64,
+    pub url: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub level: String,
+    pub object_id: i64,
+    pub description: Option<String>,
+    pub inactive_flag: bool,
+}
+
+impl HasId for CallbackEntry {
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+/// The body of `POST /system/callbacks`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCallback {
+    pub url: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub level: String,
+    pub object_id: i64,
+    pub description: String,
 }
 
 /// Where the codebase in use came from, for messages.
@@ -513,6 +545,59 @@ impl ConnectWiseClient {
                 format!("{endpoint}: the next-page link {refusal}; stopping the read"),
             )
         })
+    }
+
+    /// `GET /system/callbacks` (docs/apis.md §2.9): every callback, or, with `url_prefix`,
+    /// those whose `url` starts with it (`conditions=url like "<prefix>%"`, then checked here
+    /// again: a server that ignored the condition cannot make another integration's callback
+    /// look like ours).
+    pub async fn list_callbacks(&mut self, url_prefix: Option<&str>) -> Result<Vec<CallbackEntry>> {
+        let conditions = url_prefix.map(|p| format!("url like \"{}%\"", p.replace('"', "\\\"")));
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(c) = &conditions {
+            query.push(("conditions", c));
+        }
+        let mut all = Vec::new();
+        self.for_each_page("system/callbacks", &query, |page: Vec<CallbackEntry>| {
+            all.extend(page);
+            Ok(())
+        })
+        .await?;
+        if let Some(prefix) = url_prefix {
+            all.retain(|c| c.url.starts_with(prefix));
+        }
+        Ok(all)
+    }
+
+    /// `POST /system/callbacks`: registers one callback; ConnectWise answers the stored entry.
+    /// Not retried unless it surely did not arrive (a POST is not idempotent).
+    pub async fn create_callback(&mut self, new: &NewCallback) -> Result<CallbackEntry> {
+        let url = self.api_url("system/callbacks").await?;
+        let endpoint = "POST system/callbacks";
+        let resp = self
+            .send_api(Request::new(Method::POST, url).json(new), endpoint)
+            .await?;
+        resp.json()
+            .map_err(|e| Error::api(SIDE, format!("{endpoint}: {e}")))
+    }
+
+    /// `DELETE /system/callbacks/{id}`. `false` when there was none (404): already gone.
+    pub async fn delete_callback(&mut self, id: i64) -> Result<bool> {
+        let url = self.api_url(&format!("system/callbacks/{id}")).await?;
+        let endpoint = format!("DELETE system/callbacks/{id}");
+        match self.api.send(Request::new(Method::DELETE, url)).await {
+            Ok(_) => {
+                self.authenticated.store(true, Ordering::Relaxed);
+                Ok(true)
+            }
+            Err(e)
+                if e.status() == Some(StatusCode::NOT_FOUND)
+                    && self.authenticated.load(Ordering::Relaxed) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.classify(&e, &endpoint)),
+        }
     }
 
     /// Sends one authenticated request, turning failures into errors that say what to fix.

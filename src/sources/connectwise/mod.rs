@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
-pub(crate) use client::ConnectWiseClient;
+pub use client::{CallbackEntry, ConnectWiseClient, NewCallback};
 
 use crate::config::{Env, HttpSettings};
 use crate::error::{Error, Result, Side};
@@ -62,6 +62,13 @@ fn check_connectwise(env: &Env) -> Result<()> {
     config::contact_types(env)?;
     config::configuration_types(env)?;
     Ok(())
+}
+
+/// A ConnectWise client on the resolved settings, for what is not a read of a source
+/// (`callbacks`).
+pub fn client(env: &Env, http: &HttpSettings) -> Result<(ConnectWiseClient, ConnectWiseSettings)> {
+    let settings: ConnectWiseSettings = config::resolve(env)?;
+    Ok((ConnectWiseClient::new(&settings, http)?, settings))
 }
 
 fn open(counted: Counted, env: &Env, http: &HttpSettings) -> Result<Box<dyn Source>> {
