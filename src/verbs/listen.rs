@@ -258,7 +258,7 @@ async fn run_job(env: &Env, kind: SourceKind, job: Work, shared: &Shared, progre
         };
         match super::engagement::engagement(env, &args, crate::ledger::now()).await {
             Ok(out) => tracing::info!(
-                "{}: snapshot of {} companies over {} days stored",
+                "{}: {} companies over {} days stored",
                 job.name(),
                 out.report.companies.len(),
                 shared.engagement_days

@@ -262,9 +262,55 @@ pub fn dotenv_quote(value: &str) -> String {
     }
 }
 
+/// The sandbox's control address: `POST /change/contact` adds a Billed User at a ConnectWise
+/// client, `POST /change/ticket` a ticket resolved within the hour, so registered callbacks fire
+/// and `listen` can be watched at work (docs/contract.md §6). Loopback only, like the sandbox.
+fn control_router(connectwise: ConnectWiseSim) -> axum::Router {
+    use axum::routing::post;
+    // Contoso Ltd. in the sample: a client with Billed Users and tickets.
+    const COMPANY: i64 = 288;
+    let cw_contact = connectwise.clone();
+    let cw_ticket = connectwise;
+    axum::Router::new()
+        .route(
+            "/change/contact",
+            post(move || async move {
+                match cw_contact.add_billed_user(COMPANY) {
+                    Some(id) => format!(
+                        "added Billed User contact {id} at company {COMPANY} in the simulated ConnectWise\n"
+                    ),
+                    None => "the sample has no such company\n".to_string(),
+                }
+            }),
+        )
+        .route(
+            "/change/ticket",
+            post(move || async move {
+                let now = crate::ledger::now();
+                let company = cw_ticket.tenant().company(COMPANY).cloned();
+                let ticket = synthesize_sims::connectwise::CwTicket::build(
+                    0,
+                    company.as_ref(),
+                    "Printer offline (sandbox change)",
+                    now - 1_800,
+                    Some(now - 600),
+                    None,
+                );
+                let id = cw_ticket.add_ticket(ticket);
+                format!("added ticket {id} at company {COMPANY} in the simulated ConnectWise\n")
+            }),
+        )
+}
+
 /// `sandbox`: serve until Ctrl-C, after printing the settings to paste.
 pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
     let sandbox = Sandbox::start(ports.gradient, ports.connectwise, ports.autotask).await?;
+    let control = bind(
+        control_router(sandbox.connectwise.clone()),
+        0,
+        "--control-port",
+    )
+    .await?;
     // The sandbox partner maps what gets created, except one account per source, so both
     // "set" and "unmapped" results show up.
     let unmapped_cw = sandbox
@@ -305,7 +351,10 @@ pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
                 })
                 .collect::<serde_json::Map<_, _>>()
                 .into();
-            print_stdout(&format!("{}\n", serde_json::json!({ "sandbox": v })));
+            print_stdout(&format!(
+                "{}\n",
+                serde_json::json!({ "sandbox": v, "control": control.base_url() })
+            ));
         }
         OutputFormat::Text | OutputFormat::Csv | OutputFormat::Html => {
             let mut text = String::from(
@@ -316,6 +365,14 @@ pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
                  \nThe sandbox partner maps new accounts and services at once, except one account.\n\
                  Stop with Ctrl-C.\n\n",
             );
+            text.push_str(&format!(
+                "To watch callbacks at work (connectwise-contacts block): run\n\
+                 \n    synthesize-sync --env-file sandbox.env callbacks register --url http://127.0.0.1:8787/connectwise/callback\n    \
+                 synthesize-sync --env-file sandbox.env listen --addr 127.0.0.1:8787 --debounce 5\n\
+                 \nthen change ConnectWise data: curl -X POST {0}/change/contact (a Billed User) or\n\
+                 curl -X POST {0}/change/ticket (a ticket); the count, or the engagement snapshot, follows.\n\n",
+                control.base_url()
+            ));
             for (kind, env) in &blocks {
                 text.push_str(&format!("# --- {kind} ---\n"));
                 for (k, v) in env {
@@ -330,6 +387,7 @@ pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
         .await
         .map_err(|e| Error::Local(format!("cannot wait for Ctrl-C: {e}")))?;
     eprintln!("stopping the sandbox");
+    control.stop().await;
     sandbox.stop().await;
     Ok(())
 }
