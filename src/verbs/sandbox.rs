@@ -115,7 +115,10 @@ impl Sandbox {
             }
             // For `clients` and `engagement`: CSAT from the simulated CrewHu.
             v.extend([
-                ("CREWHU_BASE_URL", format!("{}/api/", self.servers[3].base_url())),
+                (
+                    "CREWHU_BASE_URL",
+                    format!("{}/api/", self.servers[3].base_url()),
+                ),
                 ("CREWHU_API_TOKEN", self.crewhu.token()),
             ]);
         } else {
