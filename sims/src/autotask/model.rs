@@ -2,8 +2,14 @@
 //! to resolve filter and IncludeFields names, §3.3) and the per-entity JSON tables the
 //! query engine scans.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use super::filter::{CmpOp, Cond, FieldRef, matches_all};
+use crate::lock;
 
 /// One user-defined field value, as the API nests them: `{"name": "...", "value": "..."}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -266,19 +272,96 @@ impl Entity {
     }
 }
 
-/// One row ready for scanning: its id and its wire JSON.
+/// One row: its id and its wire JSON as text, serialised once (a parsed `Map` per row
+/// takes several times the memory at a million rows); parsed back on demand.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
     pub id: i64,
-    pub obj: Map<String, Value>,
+    json: Box<str>,
 }
 
-/// Every entity's rows as wire JSON, sorted by id ascending (the order the API returns).
+impl Row {
+    /// The row's wire JSON object.
+    pub(crate) fn obj(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.json).unwrap_or_default()
+    }
+}
+
+/// At most this many distinct filters keep their matched rows (per tenant version).
+const MAX_MEMO: usize = 64;
+
+/// Every entity's rows as wire JSON, sorted by id ascending (the order the API returns), and
+/// the rows each recent filter matched (rebuilt with the tables when the tenant changes).
 #[derive(Debug, Default)]
 pub(crate) struct Tables {
     pub companies: Vec<Row>,
     pub configuration_items: Vec<Row>,
     pub configuration_item_types: Vec<Row>,
+    memo: Mutex<Memo>,
+}
+
+#[derive(Debug, Default)]
+struct Memo {
+    matched: HashMap<String, Arc<Vec<u32>>>,
+    order: VecDeque<String>,
+}
+
+/// The rows a query matches, in id order, without copying them.
+pub(crate) struct Selection<'a> {
+    rows: &'a [Row],
+    /// Matched indices into `rows`; `None`: every row.
+    base: Option<Arc<Vec<u32>>>,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> Selection<'a> {
+    pub(crate) fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub(crate) fn get(&self, k: usize) -> &'a Row {
+        let i = self.start + k;
+        &self.rows[self.base.as_ref().map_or(i, |b| b[i] as usize)]
+    }
+
+    /// The position of the first matched row with an id above `id`.
+    pub(crate) fn after(&self, id: i64) -> usize {
+        partition(self.len(), |k| self.get(k).id <= id)
+    }
+}
+
+/// The first `k` in `0..len` for which `pred` is false (`pred` true on a prefix).
+fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Whether a top-level condition bounds `id` from below (`gt`/`gte`/`eq`) or from above
+/// (`lt`/`lte`/`eq`). `id` is never null, so over rows sorted by id such a condition holds
+/// on a suffix (below) or a prefix (above) and can be found by binary search.
+fn id_bound(c: &Cond) -> Option<(bool, bool)> {
+    match c {
+        Cond::Cmp {
+            field: FieldRef::Std("id"),
+            op,
+            ..
+        } => match op {
+            CmpOp::Gt | CmpOp::Gte => Some((true, false)),
+            CmpOp::Lt | CmpOp::Lte => Some((false, true)),
+            CmpOp::Eq => Some((true, true)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 impl Tables {
@@ -287,6 +370,7 @@ impl Tables {
             companies: rows(&tenant.companies, |c| c.id),
             configuration_items: rows(&tenant.configuration_items, |c| c.id),
             configuration_item_types: rows(&tenant.configuration_item_types, |c| c.id),
+            memo: Mutex::default(),
         }
     }
 
@@ -297,6 +381,74 @@ impl Tables {
             Entity::ConfigurationItemTypes => &self.configuration_item_types,
         }
     }
+
+    /// The rows `conds` (ANDed) match: the conditions other than top-level id bounds are
+    /// evaluated once per tenant version and memoised; the id bounds by binary search.
+    pub(crate) fn select(&self, entity: Entity, conds: &[Cond]) -> Selection<'_> {
+        let rows = self.get(entity);
+        let (bounds, rest): (Vec<&Cond>, Vec<&Cond>) =
+            conds.iter().partition(|c| id_bound(c).is_some());
+        let base = if rest.is_empty() {
+            None
+        } else {
+            let key = format!("{entity:?}/{rest:?}");
+            let mut memo = lock(&self.memo);
+            let hit = memo.matched.get(&key).cloned();
+            Some(match hit {
+                Some(m) => m,
+                None => {
+                    let m: Arc<Vec<u32>> = Arc::new(
+                        rows.iter()
+                            .enumerate()
+                            .filter(|(_, r)| {
+                                let obj = r.obj();
+                                rest.iter()
+                                    .all(|c| matches_all(std::slice::from_ref(*c), &obj))
+                            })
+                            .map(|(i, _)| i as u32)
+                            .collect(),
+                    );
+                    if memo.order.len() >= MAX_MEMO
+                        && let Some(old) = memo.order.pop_front()
+                    {
+                        memo.matched.remove(&old);
+                    }
+                    memo.order.push_back(key.clone());
+                    memo.matched.insert(key, m.clone());
+                    m
+                }
+            })
+        };
+        let id_at = |k: usize| rows[base.as_ref().map_or(k, |b| b[k] as usize)].id;
+        let len = base.as_ref().map_or(rows.len(), |b| b.len());
+        // The bounds are judged by the filter's own comparison, on the id alone.
+        let holds = |c: &Cond, id: i64| {
+            let mut obj = Map::new();
+            obj.insert("id".into(), Value::from(id));
+            matches_all(std::slice::from_ref(c), &obj)
+        };
+        let start = partition(len, |k| {
+            let id = id_at(k);
+            !bounds
+                .iter()
+                .filter(|c| id_bound(c).is_some_and(|(below, _)| below))
+                .all(|c| holds(c, id))
+        });
+        let end = partition(len, |k| {
+            let id = id_at(k);
+            bounds
+                .iter()
+                .filter(|c| id_bound(c).is_some_and(|(_, above)| above))
+                .all(|c| holds(c, id))
+        })
+        .max(start);
+        Selection {
+            rows,
+            base,
+            start,
+            end,
+        }
+    }
 }
 
 fn rows<T: Serialize>(items: &[T], id: impl Fn(&T) -> i64) -> Vec<Row> {
@@ -304,10 +456,11 @@ fn rows<T: Serialize>(items: &[T], id: impl Fn(&T) -> i64) -> Vec<Row> {
         .iter()
         .map(|item| Row {
             id: id(item),
-            obj: match serde_json::to_value(item) {
-                Ok(Value::Object(map)) => map,
-                _ => Map::new(),
-            },
+            json: match serde_json::to_value(item) {
+                Ok(v @ Value::Object(_)) => v.to_string(),
+                _ => "{}".to_string(),
+            }
+            .into_boxed_str(),
         })
         .collect();
     out.sort_by_key(|r| r.id);

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::AutotaskSim;
 use super::filter::{self, Query};
 use super::limits::Admission;
-use super::model::Entity;
+use super::model::{Entity, Row};
 use super::paging::{Cursor, encode};
 use crate::{FaultHit, lock};
 
@@ -275,7 +275,7 @@ async fn endpoint(sim: &AutotaskSim, parts: &Parts, body: Body, tail: &[&str]) -
             let item = rows
                 .binary_search_by_key(&id, |r| r.id)
                 .ok()
-                .map(|i| Value::Object(rows[i].obj.clone()))
+                .map(|i| Value::Object(rows[i].obj()))
                 .unwrap_or(Value::Null);
             json_ok(json!({ "item": item }))
         }
@@ -364,20 +364,11 @@ fn run_query(
     let is_next = cursor.is_some();
     let cursor = cursor.unwrap_or_else(|| Cursor::first(query.max_records));
     let tables = sim.tables();
-    let rows = tables.get(entity);
-    let after = cursor.after();
-    let start = rows.partition_point(|r| r.id <= after);
-    let mut page = Vec::with_capacity(cursor.page_size.min(rows.len()));
-    let mut has_more = false;
-    for row in &rows[start..] {
-        if filter::matches_all(&query.conditions, &row.obj) {
-            if page.len() == cursor.page_size {
-                has_more = true;
-                break;
-            }
-            page.push(row);
-        }
-    }
+    let matched = tables.select(entity, &query.conditions);
+    let start = matched.after(cursor.after());
+    let end = start.saturating_add(cursor.page_size).min(matched.len());
+    let page: Vec<&Row> = (start..end).map(|k| matched.get(k)).collect();
+    let has_more = end < matched.len();
     // §3.3 (ATDOC): past one page of results, IncludeFields must list `id` [I: else 500].
     if !query.include_fields.is_empty()
         && !query.include_fields.contains(&"id")
@@ -423,15 +414,13 @@ fn run_query(
     let items: Vec<Value> = page
         .iter()
         .map(|row| {
+            let obj = row.obj();
             if query.include_fields.is_empty() {
-                Value::Object(row.obj.clone())
+                Value::Object(obj)
             } else {
                 let mut m = Map::new();
                 for f in &query.include_fields {
-                    m.insert(
-                        f.to_string(),
-                        row.obj.get(*f).cloned().unwrap_or(Value::Null),
-                    );
+                    m.insert(f.to_string(), obj.get(*f).cloned().unwrap_or(Value::Null));
                 }
                 Value::Object(m)
             }
@@ -450,11 +439,7 @@ fn run_query(
 
 fn count(sim: &AutotaskSim, entity: Entity, query: &Query) -> Response {
     let tables = sim.tables();
-    let n = tables
-        .get(entity)
-        .iter()
-        .filter(|r| filter::matches_all(&query.conditions, &r.obj))
-        .count();
+    let n = tables.select(entity, &query.conditions).len();
     json_ok(json!({ "queryCount": n }))
 }
 

@@ -15,7 +15,8 @@
 //! - A bad `conditions`, `childConditions`, `customFieldConditions`, `orderBy`, `fields`,
 //!   `page`, `pageSize` or `pageId` is a 400 with an `errors[]` entry, never ignored [I].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{Query, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -24,10 +25,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::callbacks::CwCallback;
-use super::conditions::{self, Expr, FilterError, Scope};
+use super::conditions::{self, Expr, FilterError, Literal, Op, Scope};
 use super::schema::{self, Schema, Table};
 use super::tenant::CwTenant;
 use super::{ConnectWiseSim, VERSION_CODE, VERSION_NUMBER, json_response};
+use crate::lock;
 
 /// An early answer (a 400) from request parsing; boxed to keep `Result`s small.
 type Fail = Box<Response>;
@@ -35,11 +37,38 @@ type Fail = Box<Response>;
 const DEFAULT_PAGE_SIZE: i64 = 25;
 const MAX_PAGE_SIZE: i64 = 1_000;
 
-/// The tenant as JSON rows (nulls stripped, sorted by id), per table; additions per
-/// agreement (every agreement has an entry, empty or not).
+/// At most this many distinct filters keep their matched rows (per tenant version).
+const MAX_MEMO: usize = 64;
+
+/// One row as served: its id and its JSON text (nulls stripped, `_info` hrefs relative),
+/// serialised once. Filters, projection and rendering parse it back on demand; a parsed
+/// `Value` per row would take several times the memory at a million rows.
+pub(crate) struct Row {
+    id: i64,
+    json: Box<str>,
+}
+
+impl Row {
+    fn value(&self) -> Value {
+        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+    }
+}
+
+/// The tenant as JSON rows (sorted by id), per table; additions per agreement (every
+/// agreement has an entry, empty or not); and the rows each recent filter matched.
 pub(crate) struct Tables {
-    rows: [Vec<Value>; 9],
-    additions: HashMap<i64, Vec<Value>>,
+    rows: [Vec<Row>; 9],
+    additions: HashMap<i64, Vec<Row>>,
+    memo: Mutex<Memo>,
+}
+
+/// Matched row indices per filter key (table, parent and the filter without its id
+/// bounds), oldest first out once [`MAX_MEMO`] are held. Rebuilt with the tables, so a
+/// tenant change starts it afresh.
+#[derive(Default)]
+struct Memo {
+    matched: HashMap<String, Arc<Vec<u32>>>,
+    order: VecDeque<String>,
 }
 
 pub(crate) fn strip_nulls(v: &mut Value) {
@@ -57,25 +86,32 @@ fn id_of(v: &Value) -> i64 {
     v.get("id").and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn to_rows<T: Serialize>(items: &[T]) -> Vec<Value> {
-    let mut rows: Vec<Value> = items
-        .iter()
-        .map(|i| {
-            let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
-            strip_nulls(&mut v);
-            v
-        })
-        .collect();
-    rows.sort_by_key(id_of);
+fn to_row<T: Serialize>(item: &T) -> Row {
+    let mut v = serde_json::to_value(item).unwrap_or(Value::Null);
+    strip_nulls(&mut v);
+    Row {
+        id: id_of(&v),
+        json: v.to_string().into_boxed_str(),
+    }
+}
+
+fn to_rows<T: Serialize>(items: &[T]) -> Vec<Row> {
+    let mut rows: Vec<Row> = items.iter().map(to_row).collect();
+    rows.sort_by_key(|r| r.id);
     rows
 }
 
 impl Tables {
     pub(crate) fn build(t: &CwTenant, callbacks: &[CwCallback]) -> Self {
-        let mut additions: HashMap<i64, Vec<Value>> =
+        let mut additions: HashMap<i64, Vec<Row>> =
             t.agreements.iter().map(|a| (a.id, Vec::new())).collect();
-        for row in to_rows(&t.additions) {
-            let agreement = row.get("agreementId").and_then(Value::as_i64);
+        let mut all: Vec<(Option<i64>, Row)> = t
+            .additions
+            .iter()
+            .map(|a| (Some(a.agreement_id), to_row(a)))
+            .collect();
+        all.sort_by_key(|(_, r)| r.id);
+        for (agreement, row) in all {
             if let Some(list) = agreement.and_then(|a| additions.get_mut(&a)) {
                 list.push(row);
             }
@@ -93,16 +129,103 @@ impl Tables {
                 to_rows(callbacks),
             ],
             additions,
+            memo: Mutex::default(),
         }
     }
 
     /// The rows of a list; for additions, those of agreement `parent`, or `None` when there
     /// is no such agreement.
-    fn rows(&self, t: Table, parent: Option<i64>) -> Option<&[Value]> {
+    fn rows(&self, t: Table, parent: Option<i64>) -> Option<&[Row]> {
         match t {
             Table::Additions => self.additions.get(&parent?).map(Vec::as_slice),
             _ => Some(&self.rows[t as usize]),
         }
+    }
+
+    /// The rows `filter` matches, in id order: its conditions other than the id bounds are
+    /// evaluated once per tenant version (memoised), the id bounds by binary search.
+    fn select(&self, t: Table, parent: Option<i64>, filter: &Filter) -> Option<Selection<'_>> {
+        let rows = self.rows(t, parent)?;
+        let base = if filter.exprs.is_empty() {
+            None
+        } else {
+            let key = format!("{t:?}/{parent:?}/{:?}", filter.exprs);
+            let mut memo = lock(&self.memo);
+            let hit = memo.matched.get(&key).cloned();
+            Some(match hit {
+                Some(m) => m,
+                None => {
+                    let m: Arc<Vec<u32>> = Arc::new(
+                        rows.iter()
+                            .enumerate()
+                            .filter(|(_, r)| filter.matches(&r.value()))
+                            .map(|(i, _)| i as u32)
+                            .collect(),
+                    );
+                    if memo.order.len() >= MAX_MEMO
+                        && let Some(old) = memo.order.pop_front()
+                    {
+                        memo.matched.remove(&old);
+                    }
+                    memo.order.push_back(key.clone());
+                    memo.matched.insert(key, m.clone());
+                    m
+                }
+            })
+        };
+        let id_at = |k: usize| -> i128 {
+            let i = base.as_ref().map_or(k, |b| b[k] as usize);
+            i128::from(rows[i].id)
+        };
+        let len = base.as_ref().map_or(rows.len(), |b| b.len());
+        let (lo, hi) = filter.ids;
+        let start = partition(len, |k| id_at(k) < lo);
+        let end = partition(len, |k| id_at(k) < hi).max(start);
+        Some(Selection {
+            rows,
+            base,
+            start,
+            end,
+        })
+    }
+}
+
+/// The first `k` in `0..len` for which `pred` is false (`pred` true on a prefix).
+fn partition(len: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// The matched rows of a request, in id order, without copying them.
+struct Selection<'a> {
+    rows: &'a [Row],
+    /// Matched indices into `rows`; `None`: every row.
+    base: Option<Arc<Vec<u32>>>,
+    start: usize,
+    end: usize,
+}
+
+impl<'a> Selection<'a> {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn get(&self, k: usize) -> &'a Row {
+        let i = self.start + k;
+        &self.rows[self.base.as_ref().map_or(i, |b| b[i] as usize)]
+    }
+
+    /// The position of the first matched row with an id above `id`.
+    fn after(&self, id: i64) -> usize {
+        partition(self.len(), |k| self.get(k).id <= id)
     }
 }
 
@@ -244,12 +367,60 @@ impl Params {
 }
 
 struct Filter {
+    /// The conditions other than the id bounds.
     exprs: Vec<Expr>,
+    /// The id bounds of `conditions` (`id >= lo AND id < hi`), from comparisons of `id` with
+    /// an integer that are joined to the rest by a top-level AND. `id` is never null, so
+    /// such a comparison is true or false, never unknown, and may be tested on its own.
+    ids: (i128, i128),
+}
+
+/// The conjuncts of a top-level AND chain.
+fn conjuncts(e: Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::And(a, b) => {
+            conjuncts(*a, out);
+            conjuncts(*b, out);
+        }
+        e => out.push(e),
+    }
+}
+
+/// Narrows `ids` by `e` when it is `id <op> integer`; `false` when it is not.
+fn id_bound(e: &Expr, ids: &mut (i128, i128)) -> bool {
+    let Expr::Cmp {
+        field,
+        op,
+        negated: false,
+        values,
+    } = e
+    else {
+        return false;
+    };
+    let ([Literal::Int(v)], None, true) = (values.as_slice(), &field.array, field.json == ["id"])
+    else {
+        return false;
+    };
+    let v = i128::from(*v);
+    let (lo, hi) = ids;
+    match op {
+        Op::Eq | Op::In => {
+            *lo = (*lo).max(v);
+            *hi = (*hi).min(v + 1);
+        }
+        Op::Gt => *lo = (*lo).max(v + 1),
+        Op::Ge => *lo = (*lo).max(v),
+        Op::Lt => *hi = (*hi).min(v),
+        Op::Le => *hi = (*hi).min(v + 1),
+        _ => return false,
+    }
+    true
 }
 
 impl Filter {
     fn parse(params: &Params, schema: &Schema) -> Result<Self, Fail> {
         let mut exprs = Vec::new();
+        let mut ids = (i128::from(i64::MIN), i128::from(i64::MAX) + 1);
         for (name, display, scope) in [
             ("conditions", "conditions", Scope::Conditions),
             ("childconditions", "childConditions", Scope::Child),
@@ -261,13 +432,22 @@ impl Filter {
         ] {
             if let Some(text) = params.get(name) {
                 match conditions::parse(text, schema, scope) {
+                    Ok(Some(e)) if scope == Scope::Conditions => {
+                        let mut parts = Vec::new();
+                        conjuncts(e, &mut parts);
+                        parts.retain(|p| !id_bound(p, &mut ids));
+                        let rest = parts
+                            .into_iter()
+                            .reduce(|a, b| Expr::And(Box::new(a), Box::new(b)));
+                        exprs.extend(rest);
+                    }
                     Ok(Some(e)) => exprs.push(e),
                     Ok(None) => {}
                     Err(e) => return Err(filter_error(schema, display, e)),
                 }
             }
         }
-        Ok(Self { exprs })
+        Ok(Self { exprs, ids })
     }
 
     fn matches(&self, row: &Value) -> bool {
@@ -301,10 +481,10 @@ pub(crate) fn absolute_hrefs(v: &mut Value, base: &str) {
     }
 }
 
-fn render(row: &Value, fields: Option<&[Vec<String>]>, base: &str) -> Value {
+fn render(row: Value, fields: Option<&[Vec<String>]>, base: &str) -> Value {
     let mut out = match fields {
-        Some(f) => schema::project(row, f),
-        None => row.clone(),
+        Some(f) => schema::project(&row, f),
+        None => row,
     };
     absolute_hrefs(&mut out, base);
     out
@@ -373,11 +553,10 @@ fn count(sim: &ConnectWiseSim, t: Table, parent: Option<i64>, req: &Request) -> 
         Err(r) => return *r,
     };
     let tables = sim.tables();
-    let Some(rows) = tables.rows(t, parent) else {
+    let Some(selection) = tables.select(t, parent, &filter) else {
         return parent_not_found(parent);
     };
-    let n = rows.iter().filter(|r| filter.matches(r)).count();
-    json_response(StatusCode::OK, json!({ "count": n }))
+    json_response(StatusCode::OK, json!({ "count": selection.len() }))
 }
 
 fn get_one(
@@ -413,8 +592,11 @@ fn get_one(
     let Some(rows) = tables.rows(t, parent) else {
         return parent_not_found(parent);
     };
-    match rows.binary_search_by_key(&id, id_of) {
-        Ok(i) => json_response(StatusCode::OK, render(&rows[i], fields.as_deref(), base)),
+    match rows.binary_search_by_key(&id, |r| r.id) {
+        Ok(i) => json_response(
+            StatusCode::OK,
+            render(rows[i].value(), fields.as_deref(), base),
+        ),
         Err(_) => super::error(
             StatusCode::NOT_FOUND,
             "NotFound",
@@ -469,12 +651,11 @@ fn list_inner(
     } as usize;
 
     let tables = sim.tables();
-    let Some(all_rows) = tables.rows(t, parent) else {
+    let Some(matched) = tables.select(t, parent, &filter) else {
         return Ok(parent_not_found(parent));
     };
-    let mut matched: Vec<&Value> = all_rows.iter().filter(|r| filter.matches(r)).collect();
 
-    let (rows, link) = if forward_only {
+    let (rows, link): (Vec<Value>, String) = if forward_only {
         if order.is_some() {
             return Err(bad(
                 "orderBy",
@@ -482,44 +663,48 @@ fn list_inner(
             ));
         }
         let page_id = params.int("pageid", "pageId", schema)?.unwrap_or(0);
-        let start = matched.partition_point(|r| id_of(r) <= page_id);
-        let rows: Vec<&Value> = matched[start..].iter().take(page_size).copied().collect();
-        let more = start + rows.len() < matched.len();
-        let link = match rows.last() {
-            Some(last) if more => format!(
+        let start = matched.after(page_id);
+        let end = (start + page_size).min(matched.len());
+        let more = end < matched.len();
+        let link = if more && end > start {
+            format!(
                 "<{}pageId={}>; rel=\"next\"",
                 link_prefix(req, host, "pageid"),
-                id_of(last)
-            ),
-            _ => String::new(),
+                matched.get(end - 1).id
+            )
+        } else {
+            String::new()
         };
+        let rows = (start..end).map(|k| matched.get(k).value()).collect();
         (rows, link)
     } else {
-        if let Some(order) = &order {
-            matched.sort_by(|a, b| {
-                order
-                    .iter()
-                    .map(|(f, desc)| {
-                        let o = schema::compare(
-                            schema::lookup(a, &f.json),
-                            schema::lookup(b, &f.json),
-                            f.kind,
-                        );
-                        if *desc { o.reverse() } else { o }
-                    })
-                    .find(|o| o.is_ne())
-                    .unwrap_or_else(|| id_of(a).cmp(&id_of(b)))
-            });
-        }
         let page = params.int("page", "page", schema)?.unwrap_or(1).max(1) as usize;
         let last = matched.len().div_ceil(page_size).max(1);
-        let start = (page - 1).saturating_mul(page_size);
-        let rows: Vec<&Value> = matched
-            .iter()
-            .skip(start)
-            .take(page_size)
-            .copied()
-            .collect();
+        let start = (page - 1).saturating_mul(page_size).min(matched.len());
+        let end = start.saturating_add(page_size).min(matched.len());
+        let rows = match &order {
+            // Sorting needs every matched row's values: parsed here, for this request only.
+            Some(order) => {
+                let mut all: Vec<Value> =
+                    (0..matched.len()).map(|k| matched.get(k).value()).collect();
+                all.sort_by(|a, b| {
+                    order
+                        .iter()
+                        .map(|(f, desc)| {
+                            let o = schema::compare(
+                                schema::lookup(a, &f.json),
+                                schema::lookup(b, &f.json),
+                                f.kind,
+                            );
+                            if *desc { o.reverse() } else { o }
+                        })
+                        .find(|o| o.is_ne())
+                        .unwrap_or_else(|| id_of(a).cmp(&id_of(b)))
+                });
+                all.drain(start..end).collect()
+            }
+            None => (start..end).map(|k| matched.get(k).value()).collect(),
+        };
         let prefix = link_prefix(req, host, "page");
         let mut links = vec![format!("<{prefix}page=1>; rel=\"first\"")];
         if page > 1 {
@@ -533,7 +718,7 @@ fn list_inner(
     };
 
     let body: Vec<Value> = rows
-        .iter()
+        .into_iter()
         .map(|r| render(r, fields.as_deref(), base))
         .collect();
     let mut resp = json_response(StatusCode::OK, Value::Array(body));
@@ -594,11 +779,21 @@ mod tests {
             for t in Table::ALL {
                 let schema = t.schema();
                 let mut seen = std::collections::BTreeSet::new();
-                let rows: Vec<&Value> = match t {
-                    Table::Additions => tables.additions.values().flatten().collect(),
-                    _ => tables.rows(t, None).unwrap_or_default().iter().collect(),
+                let rows: Vec<Value> = match t {
+                    Table::Additions => tables
+                        .additions
+                        .values()
+                        .flatten()
+                        .map(Row::value)
+                        .collect(),
+                    _ => tables
+                        .rows(t, None)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(Row::value)
+                        .collect(),
                 };
-                for row in rows {
+                for row in &rows {
                     paths(row, "", &mut seen);
                 }
                 for p in &seen {

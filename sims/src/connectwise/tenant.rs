@@ -18,8 +18,84 @@ use super::activity::{CwAgreement, CwAgreementAddition, CwTicket, CwTimeEntry};
 use super::dates::format_datetime;
 
 /// `_info`: a string→string map (`lastUpdated`, `updatedBy`, `dateEntered`, `enteredBy`,
-/// `*_href`), docs/apis.md §2.8.
-pub type Info = BTreeMap<String, String>;
+/// `*_href`), docs/apis.md §2.8. Kept as a small vector sorted by key (a `BTreeMap` node is
+/// half a kilobyte even for one entry, and a contact holds half a dozen of these); it
+/// serialises as a JSON object in key order, as a `BTreeMap` would.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Info(Vec<(String, String)>);
+
+impl Info {
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Sets `key`; returns the value it replaces.
+    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl std::ops::Index<&str> for Info {
+    type Output = String;
+    fn index(&self, key: &str) -> &String {
+        self.get(key).expect("no such _info entry")
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Info {
+    fn from(entries: [(String, String); N]) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
+impl FromIterator<(String, String)> for Info {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut info = Info::new();
+        for (k, v) in iter {
+            info.insert(k, v);
+        }
+        info
+    }
+}
+
+impl Serialize for Info {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Info {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, String>::deserialize(d)?;
+        Ok(Self(map.into_iter().collect()))
+    }
+}
 
 /// A reference `{id, name, _info}` (contact, type, status, site, market ... refs), docs/apis.md §2.8.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -27,7 +103,7 @@ pub type Info = BTreeMap<String, String>;
 pub struct CwRef {
     pub id: i64,
     pub name: String,
-    #[serde(rename = "_info", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(rename = "_info", skip_serializing_if = "Info::is_empty")]
     pub info: Info,
 }
 
@@ -51,7 +127,7 @@ pub struct CwCompanyRef {
     pub id: i64,
     pub identifier: String,
     pub name: String,
-    #[serde(rename = "_info", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(rename = "_info", skip_serializing_if = "Info::is_empty")]
     pub info: Info,
 }
 
