@@ -197,6 +197,36 @@ pub struct LoggedRequest {
     pub status: u16,
 }
 
+/// The rows each recent filter matched, as row indices in id order, keyed by the filter (its id
+/// bounds left out: they are binary-searched), oldest out first once `capacity` are held. Both
+/// PSA simulators keep one per tenant version, so a page costs its own rows, not the tenant's.
+#[derive(Debug, Default)]
+pub struct MatchMemo {
+    matched: std::collections::HashMap<String, Arc<Vec<u32>>>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl MatchMemo {
+    /// At most this many distinct filters are remembered.
+    pub const CAPACITY: usize = 64;
+
+    /// The rows `key` matched, computing them with `scan` (indices in id order) the first time.
+    pub fn get_or_scan(&mut self, key: String, scan: impl FnOnce() -> Vec<u32>) -> Arc<Vec<u32>> {
+        if let Some(hit) = self.matched.get(&key) {
+            return hit.clone();
+        }
+        let rows = Arc::new(scan());
+        if self.order.len() >= Self::CAPACITY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.matched.remove(&old);
+        }
+        self.order.push_back(key.clone());
+        self.matched.insert(key, rows.clone());
+        rows
+    }
+}
+
 /// Every request a simulator answered, in order.
 #[derive(Clone, Default)]
 pub struct RequestLog {

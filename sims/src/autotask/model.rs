@@ -2,7 +2,7 @@
 //! to resolve filter and IncludeFields names, §3.3) and the per-entity JSON tables the
 //! query engine scans.
 
-use std::collections::{HashMap, VecDeque};
+use crate::MatchMemo;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -287,9 +287,6 @@ impl Row {
     }
 }
 
-/// At most this many distinct filters keep their matched rows (per tenant version).
-const MAX_MEMO: usize = 64;
-
 /// Every entity's rows as wire JSON, sorted by id ascending (the order the API returns), and
 /// the rows each recent filter matched (rebuilt with the tables when the tenant changes).
 #[derive(Debug, Default)]
@@ -297,13 +294,7 @@ pub(crate) struct Tables {
     pub companies: Vec<Row>,
     pub configuration_items: Vec<Row>,
     pub configuration_item_types: Vec<Row>,
-    memo: Mutex<Memo>,
-}
-
-#[derive(Debug, Default)]
-struct Memo {
-    matched: HashMap<String, Arc<Vec<u32>>>,
-    order: VecDeque<String>,
+    memo: Mutex<MatchMemo>,
 }
 
 /// The rows a query matches, in id order, without copying them.
@@ -392,32 +383,17 @@ impl Tables {
             None
         } else {
             let key = format!("{entity:?}/{rest:?}");
-            let mut memo = lock(&self.memo);
-            let hit = memo.matched.get(&key).cloned();
-            Some(match hit {
-                Some(m) => m,
-                None => {
-                    let m: Arc<Vec<u32>> = Arc::new(
-                        rows.iter()
-                            .enumerate()
-                            .filter(|(_, r)| {
-                                let obj = r.obj();
-                                rest.iter()
-                                    .all(|c| matches_all(std::slice::from_ref(*c), &obj))
-                            })
-                            .map(|(i, _)| i as u32)
-                            .collect(),
-                    );
-                    if memo.order.len() >= MAX_MEMO
-                        && let Some(old) = memo.order.pop_front()
-                    {
-                        memo.matched.remove(&old);
-                    }
-                    memo.order.push_back(key.clone());
-                    memo.matched.insert(key, m.clone());
-                    m
-                }
-            })
+            Some(lock(&self.memo).get_or_scan(key, || {
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, r)| {
+                        let obj = r.obj();
+                        rest.iter()
+                            .all(|c| matches_all(std::slice::from_ref(*c), &obj))
+                    })
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            }))
         };
         let id_at = |k: usize| rows[base.as_ref().map_or(k, |b| b[k] as usize)].id;
         let len = base.as_ref().map_or(rows.len(), |b| b.len());

@@ -15,7 +15,9 @@
 //! - A bad `conditions`, `childConditions`, `customFieldConditions`, `orderBy`, `fields`,
 //!   `page`, `pageSize` or `pageId` is a 400 with an `errors[]` entry, never ignored [I].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+
+use crate::MatchMemo;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Query, Request};
@@ -37,9 +39,6 @@ type Fail = Box<Response>;
 const DEFAULT_PAGE_SIZE: i64 = 25;
 const MAX_PAGE_SIZE: i64 = 1_000;
 
-/// At most this many distinct filters keep their matched rows (per tenant version).
-const MAX_MEMO: usize = 64;
-
 /// One row as served: its id and its JSON text (nulls stripped, `_info` hrefs relative),
 /// serialised once. Filters, projection and rendering parse it back on demand; a parsed
 /// `Value` per row would take several times the memory at a million rows.
@@ -59,16 +58,9 @@ impl Row {
 pub(crate) struct Tables {
     rows: [Vec<Row>; 9],
     additions: HashMap<i64, Vec<Row>>,
-    memo: Mutex<Memo>,
-}
-
-/// Matched row indices per filter key (table, parent and the filter without its id
-/// bounds), oldest first out once [`MAX_MEMO`] are held. Rebuilt with the tables, so a
-/// tenant change starts it afresh.
-#[derive(Default)]
-struct Memo {
-    matched: HashMap<String, Arc<Vec<u32>>>,
-    order: VecDeque<String>,
+    /// Matched rows per filter key (table, parent, the filter without its id bounds);
+    /// rebuilt with the tables, so a tenant change starts it afresh.
+    memo: Mutex<MatchMemo>,
 }
 
 pub(crate) fn strip_nulls(v: &mut Value) {
@@ -150,28 +142,13 @@ impl Tables {
             None
         } else {
             let key = format!("{t:?}/{parent:?}/{:?}", filter.exprs);
-            let mut memo = lock(&self.memo);
-            let hit = memo.matched.get(&key).cloned();
-            Some(match hit {
-                Some(m) => m,
-                None => {
-                    let m: Arc<Vec<u32>> = Arc::new(
-                        rows.iter()
-                            .enumerate()
-                            .filter(|(_, r)| filter.matches(&r.value()))
-                            .map(|(i, _)| i as u32)
-                            .collect(),
-                    );
-                    if memo.order.len() >= MAX_MEMO
-                        && let Some(old) = memo.order.pop_front()
-                    {
-                        memo.matched.remove(&old);
-                    }
-                    memo.order.push_back(key.clone());
-                    memo.matched.insert(key, m.clone());
-                    m
-                }
-            })
+            Some(lock(&self.memo).get_or_scan(key, || {
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, r)| filter.matches(&r.value()))
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            }))
         };
         let id_at = |k: usize| -> i128 {
             let i = base.as_ref().map_or(k, |b| b[k] as usize);
