@@ -271,7 +271,14 @@ impl Render for EngagementOutput {
                 "\nChanges since {} (biggest drops first):\n",
                 dash(r.previous_as_of)
             ));
-            for c in changes {
+            let unchanged = changes
+                .iter()
+                .filter(|c| c.kind == ChangeKind::Scored && c.delta == Some(0))
+                .count();
+            for c in changes
+                .iter()
+                .filter(|c| !(c.kind == ChangeKind::Scored && c.delta == Some(0)))
+            {
                 let what = match c.kind {
                     ChangeKind::Scored => format!(
                         "{:+}  {} → {}",
@@ -286,6 +293,12 @@ impl Render for EngagementOutput {
                     "  {}  {}  {what}\n",
                     c.company_id,
                     escape(&c.name)
+                ));
+            }
+            if unchanged > 0 {
+                out.push_str(&format!(
+                    "  ({unchanged} compan{} unchanged)\n",
+                    if unchanged == 1 { "y" } else { "ies" }
                 ));
             }
         }
