@@ -40,7 +40,14 @@ pub const MAX_KEY_ANSWER: u64 = 64 * 1024;
 pub const KEY_TTL: Duration = Duration::from_secs(300);
 /// The most keys cached at once.
 pub const KEY_CACHE_SIZE: usize = 64;
-/// Key fetches in flight at once; a callback beyond them is answered 503.
+/// The path a key URL ends in (lower case).
+const KEY_PATH: &str = "/system/callbackkey/index.rails";
+
+/// How long a callback waits for a key fetch slot: well within ConnectWise's 5 s per try.
+const PERMIT_WAIT: Duration = Duration::from_secs(2);
+
+/// Key fetches in flight at once; a callback that cannot get one within [`PERMIT_WAIT`] is
+/// answered 429 (ConnectWise tries it again).
 const FETCHES_IN_FLIGHT: usize = 4;
 
 /// Where key URLs may point, derived from the configured ConnectWise base URL.
@@ -115,6 +122,13 @@ impl KeyUrlPolicy {
         }
         if url.port_or_known_default() != self.port {
             return refuse(format!("{origin} is not on the ConnectWise port"));
+        }
+        // Only the key page (docs/apis.md §2.9: `…//system/callbackkey/index.rails`): any other
+        // page of the host (a document download, say) must not be able to name the key.
+        if !url.path().to_ascii_lowercase().ends_with(KEY_PATH) {
+            return refuse(format!(
+                "{origin}: its path is not ConnectWise's callback key page"
+            ));
         }
         let companies: Vec<_> = url
             .query_pairs()
@@ -221,11 +235,17 @@ impl KeyFetcher {
         if let Some(key) = self.lock().get(Instant::now(), url.as_str()) {
             return Ok(key);
         }
-        let Ok(_permit) = self.in_flight.try_acquire() else {
+        // A burst after start-up or a key rotation waits for the fetch already under way
+        // (then finds the key cached) rather than fetching the same URL again.
+        let Ok(Ok(_permit)) = tokio::time::timeout(PERMIT_WAIT, self.in_flight.acquire()).await
+        else {
             return Err(Refusal::KeyUnavailable(
                 "too many key fetches at once".into(),
             ));
         };
+        if let Some(key) = self.lock().get(Instant::now(), url.as_str()) {
+            return Ok(key);
+        }
         let origin = label(url);
         let resp = self
             .client
@@ -292,7 +312,7 @@ mod tests {
             format!("https://na.myconnectwise.net{PATH}"),
             format!("https://api-na.myconnectwise.net{PATH}"),
             format!("https://NA.MyConnectWise.net:443{PATH}"),
-            "https://na.myconnectwise.net/x?COMPANYNAME=MyMsp&id=1".to_string(),
+            "https://na.myconnectwise.net/v2025_1//System/CallbackKey/index.rails?COMPANYNAME=MyMsp&id=1".to_string(),
         ] {
             assert!(p.check(&ok).is_ok(), "{ok}");
         }
@@ -340,12 +360,27 @@ mod tests {
     }
 
     #[test]
+    fn a_page_other_than_the_key_page_is_refused() {
+        let p = KeyUrlPolicy::new(
+            &"https://api-na.myconnectwise.net".parse().unwrap(),
+            "mymsp",
+        );
+        for other in [
+            "https://na.myconnectwise.net/v2025_1/documents/download?companyName=mymsp&id=1",
+            "https://na.myconnectwise.net/system/callbackkey/index.rails.evil?companyName=mymsp",
+            "https://na.myconnectwise.net/?companyName=mymsp",
+        ] {
+            assert!(matches!(p.check(other), Err(Refusal::KeyUrl(_))), "{other}");
+        }
+    }
+
+    #[test]
     fn another_tenants_key_url_is_refused() {
         let p = policy("https://api-na.myconnectwise.net");
         for bad in [
-            "https://na.myconnectwise.net/k?companyName=attacker&id=1",
-            "https://na.myconnectwise.net/k?id=1",
-            "https://na.myconnectwise.net/k?companyName=mymsp&companyName=attacker",
+            "https://na.myconnectwise.net/v2025_1//system/callbackkey/index.rails?companyName=attacker&id=1",
+            "https://na.myconnectwise.net/v2025_1//system/callbackkey/index.rails?id=1",
+            "https://na.myconnectwise.net/v2025_1//system/callbackkey/index.rails?companyName=mymsp&companyName=attacker",
         ] {
             let why = refused(&p, bad);
             assert!(why.contains("companyName"), "{why}");
@@ -355,15 +390,37 @@ mod tests {
     #[test]
     fn plain_http_only_for_a_loopback_base() {
         let p = policy("http://127.0.0.1:8711");
-        assert!(p.check("http://127.0.0.1:8711/k?companyName=mymsp").is_ok());
-        refused(&p, "http://127.0.0.1:8712/k?companyName=mymsp");
-        refused(&p, "http://127.0.0.2:8711/k?companyName=mymsp");
-        refused(&p, "http://localhost:8711/k?companyName=mymsp");
+        assert!(
+            p.check(
+                "http://127.0.0.1:8711/v2025_1//system/callbackkey/index.rails?companyName=mymsp"
+            )
+            .is_ok()
+        );
+        refused(
+            &p,
+            "http://127.0.0.1:8712/v2025_1//system/callbackkey/index.rails?companyName=mymsp",
+        );
+        refused(
+            &p,
+            "http://127.0.0.2:8711/v2025_1//system/callbackkey/index.rails?companyName=mymsp",
+        );
+        refused(
+            &p,
+            "http://localhost:8711/v2025_1//system/callbackkey/index.rails?companyName=mymsp",
+        );
         let p = policy("http://localhost:8711");
-        assert!(p.check("http://LOCALHOST:8711/k?companyName=mymsp").is_ok());
+        assert!(
+            p.check(
+                "http://LOCALHOST:8711/v2025_1//system/callbackkey/index.rails?companyName=mymsp"
+            )
+            .is_ok()
+        );
         // An https base never allows http, even to its own host.
         let p = policy("https://cw.msp.example");
-        refused(&p, "http://cw.msp.example/k?companyName=mymsp");
+        refused(
+            &p,
+            "http://cw.msp.example/v2025_1//system/callbackkey/index.rails?companyName=mymsp",
+        );
     }
 
     #[test]
@@ -468,7 +525,9 @@ mod tests {
             let (base, hits) = server().await;
             let p = KeyUrlPolicy::new(&base, "mymsp");
             let url = p
-                .check(&format!("{base}k?companyName=mymsp&id=good"))
+                .check(&format!(
+                    "{base}v2025_1//system/callbackkey/index.rails?companyName=mymsp&id=good"
+                ))
                 .unwrap();
             let f = KeyFetcher::new(CLIENT_ID).unwrap();
             assert_eq!(f.signing_key(&url).await.unwrap().expose(), "s3cret-key-1");

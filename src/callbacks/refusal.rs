@@ -18,7 +18,9 @@ pub enum Refusal {
     /// what it answered is not a signing key (a redirect, a 4xx, too large, not JSON): 401.
     KeyUrl(String),
     /// The signing key could not be fetched now (no answer, a 5xx, too many fetches at
-    /// once): 503. Nothing is known about the callback, so it is not a 401.
+    /// once): 429, the one "try again" ConnectWise retries (after 2 s, then 4 s; docs/apis.md
+    /// §2.9), so a callback is not lost to a cold key cache. Nothing is known about the
+    /// callback, so it is not a 401.
     KeyUnavailable(String),
     /// A verified callback whose `MessageId` was seen recently: answered 200 so ConnectWise
     /// stops, and nothing is scheduled.
@@ -32,7 +34,7 @@ impl Refusal {
             Refusal::TooLarge { .. } => 413,
             Refusal::Malformed(_) => 400,
             Refusal::Unsigned | Refusal::Forged | Refusal::KeyUrl(_) => 401,
-            Refusal::KeyUnavailable(_) => 503,
+            Refusal::KeyUnavailable(_) => 429,
             Refusal::Replayed => 200,
         }
     }
@@ -69,7 +71,7 @@ mod tests {
         assert_eq!(Refusal::Unsigned.status(), 401);
         assert_eq!(Refusal::Forged.status(), 401);
         assert_eq!(Refusal::KeyUrl("x".into()).status(), 401);
-        assert_eq!(Refusal::KeyUnavailable("x".into()).status(), 503);
+        assert_eq!(Refusal::KeyUnavailable("x".into()).status(), 429);
         assert_eq!(Refusal::Replayed.status(), 200);
     }
 }

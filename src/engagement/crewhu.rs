@@ -36,6 +36,8 @@ struct Customer {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct SurveyRow {
+    #[serde(rename = "_id", default)]
+    id: Option<serde_json::Value>,
     closed: Option<String>,
     rating: Option<i64>,
     ticket_num: Option<serde_json::Value>,
@@ -91,8 +93,14 @@ impl CrewhuClient {
     }
 
     /// Every survey, page by page, each handed to `on_survey`. Any failed page fails the read.
+    ///
+    /// CrewHu's page cap is not documented (docs/apis.md §5b: 1,000 is our assumption; a public
+    /// client asks for 100), so a short page does not end the read: only an empty one does.
+    /// A page larger than asked for, or a survey `_id` seen on an earlier page (a server that
+    /// ignores `step`), fails the read rather than counting surveys twice.
     pub async fn surveys(&self, mut on_survey: impl FnMut(Survey)) -> Result<()> {
         let endpoint = "GET v1/survey";
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for step in 1..=MAX_PAGES {
             let mut url = self.base.join("v1/survey").map_err(|e| {
                 Error::setting("CREWHU_BASE_URL", format!("cannot hold v1/survey ({e})"))
@@ -109,7 +117,29 @@ impl CrewhuClient {
                 .json()
                 .map_err(|e| Error::api(SIDE, format!("{endpoint} step {step}: {e}")))?;
             let n = rows.len();
+            if n == 0 {
+                return Ok(());
+            }
+            if n > PAGE {
+                return Err(Error::api(
+                    SIDE,
+                    format!(
+                        "{endpoint} step {step}: {n} surveys on a page of {PAGE}; not trusting the paging"
+                    ),
+                ));
+            }
             for r in rows {
+                if let Some(id) = key(r.id.as_ref())
+                    && !seen.insert(id)
+                {
+                    return Err(Error::api(
+                        SIDE,
+                        format!(
+                            "{endpoint} step {step}: a survey of an earlier page again; the \
+                             paging is not moving on, not counting surveys twice"
+                        ),
+                    ));
+                }
                 let closed = match r.closed.as_deref() {
                     Some(c) => Some(parse_utc(c).map_err(|e| {
                         Error::api(SIDE, format!("{endpoint}: a survey's closed time: {e}"))
@@ -122,9 +152,6 @@ impl CrewhuClient {
                     ticket_num: key(r.ticket_num.as_ref()),
                     customer_id: key(r.customer_data.as_ref().and_then(|c| c.id.as_ref())),
                 });
-            }
-            if n < PAGE {
-                return Ok(());
             }
         }
         Err(Error::api(

@@ -42,8 +42,9 @@ pub const GRADIENT_DEFAULT_RATE: u32 = 90;
 pub const GRADIENT_MAX_RATE: u32 = 100;
 
 /// ConnectWise throttles above about 1,000 requests a minute and asks clients to limit
-/// parallel requests (docs/apis.md §2.7): a run stays at or under 600 a minute (a burst of 20
-/// after a quiet spell), whatever the server's speed and the number of read streams.
+/// parallel requests (docs/apis.md §2.7): a run's client stays at 600 a minute after a burst of
+/// 20 (so at most 620 in any minute), whatever the server's speed and the number of read
+/// streams.
 pub const CONNECTWISE: ApiLimits = ApiLimits {
     pace: Some(Pace {
         requests: CONNECTWISE_REQUESTS_PER_MINUTE,

@@ -28,11 +28,12 @@ use retry::{Decision, Failure, RetryPolicy};
 pub use settings::{HttpSettings, Proxies};
 
 /// Header names whose values are credentials (compared case-insensitively).
-const SECRET_HEADERS: [&str; 4] = [
+const SECRET_HEADERS: [&str; 5] = [
     "authorization",
     "gradient-token",
     "secret",
     "apiintegrationcode",
+    "x_crewhu_apitoken",
 ];
 
 pub const USER_AGENT: &str = concat!("synthesize-sync/", env!("CARGO_PKG_VERSION"));
@@ -68,7 +69,8 @@ pub fn redacted(headers: &HeaderMap) -> String {
 
 /// Spaces requests so that a whole run stays under a rate (Gradient allows 100/s,
 /// ConnectWise about 1,000 a minute): a generic cell rate, which lets up to `burst` requests
-/// through at once after a quiet spell and never more than the rate over any longer span.
+/// through at once after a quiet spell; over any span W it lets through at most
+/// `burst + W ÷ interval` (ConnectWise: at most 620 in any minute).
 pub struct Pacer {
     interval: Duration,
     /// How far behind "now" the next slot may fall: `(burst − 1) × interval`.

@@ -102,6 +102,15 @@ pub fn registered_url(url: &str) -> String {
     }
 }
 
+/// Whether a callback's URL is one `register --url url` made: it starts with `url` and goes
+/// on, if at all, with the query ConnectWise needs (`?` or `&`). A bare prefix is not enough:
+/// `…/callback` must not claim another tool's `…/callback-staging` (docs/contract.md §6).
+pub fn is_ours(callback_url: &str, url: &str) -> bool {
+    callback_url
+        .strip_prefix(url)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('?') || rest.starts_with('&'))
+}
+
 /// Which ConnectWise site and company the ledger remembers callbacks under.
 fn site_key(settings: &connectwise::config::ConnectWiseSettings) -> String {
     format!(
@@ -203,13 +212,20 @@ async fn register(
     url: &str,
     types: &[&str],
 ) -> Result<Vec<CallbackRow>> {
-    let existing = client.list_callbacks(Some(url)).await?;
+    let existing: Vec<CallbackEntry> = client
+        .list_callbacks(Some(url))
+        .await?
+        .into_iter()
+        .filter(|c| is_ours(&c.url, url))
+        .collect();
     let mut rows = Vec::new();
     let mut created: Vec<CallbackEntry> = Vec::new();
     for kind in types {
-        let found = existing
-            .iter()
-            .find(|c| c.kind.eq_ignore_ascii_case(kind) && c.level == "owner" && !c.inactive_flag);
+        let found = existing.iter().find(|c| {
+            c.kind.eq_ignore_ascii_case(kind)
+                && c.level.eq_ignore_ascii_case("owner")
+                && !c.inactive_flag
+        });
         if let Some(c) = found {
             remember(ledger, site, c);
             rows.push(row(c, true, CallbackResult::Exists));
@@ -286,6 +302,7 @@ async fn remove(
             .list_callbacks(Some(url))
             .await?
             .into_iter()
+            .filter(|c| is_ours(&c.url, url))
             .map(|c| (c, CallbackResult::Removed))
             .collect(),
         None => {
@@ -336,6 +353,28 @@ async fn remove(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ours_is_our_url_and_its_query_not_a_longer_path() {
+        let url = "https://sync.example.com/connectwise/callback";
+        assert!(is_ours(&registered_url(url), url));
+        assert!(is_ours(url, url));
+        assert!(!is_ours(
+            "https://sync.example.com/connectwise/callback-staging?recordId=",
+            url
+        ));
+        assert!(!is_ours(
+            "https://sync.example.com/connectwise/callbacks?recordId=",
+            url
+        ));
+        assert!(!is_ours("https://other.example/connectwise/callback", url));
+        let with_query = "https://sync.example.com/cb?tenant=a";
+        assert!(is_ours(&registered_url(with_query), with_query));
+        assert!(!is_ours(
+            "https://sync.example.com/cb?tenant=ab&recordId=",
+            with_query
+        ));
+    }
 
     #[test]
     fn the_record_id_is_appended_once() {

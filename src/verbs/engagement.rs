@@ -132,7 +132,28 @@ pub async fn engagement(env: &Env, args: &EngagementArgs, now: i64) -> Result<En
     // Every successful run is a snapshot; the change is measured against the previous one of
     // the same site and window length.
     let ledger = open_ledger(env)?;
-    let site = format!("{}|{}", cw.site(), cw.company_id());
+    // Keyed by what makes scores comparable: the site, the companies chosen and where CSAT
+    // comes from (a Prospect report, or one without CSAT, is not a Client report's baseline).
+    let csat_kind = match (&args.csat, &csat_source) {
+        (Some(_), _) => "file",
+        (None, Some(_)) => "crewhu",
+        (None, None) => "none",
+    };
+    let site = format!(
+        "{}|{}|type={}|status={}|csat={csat_kind}",
+        cw.site(),
+        cw.company_id(),
+        args.filters
+            .company_type
+            .as_deref()
+            .unwrap_or("any")
+            .to_lowercase(),
+        args.filters
+            .status
+            .as_deref()
+            .unwrap_or("any")
+            .to_lowercase(),
+    );
     let previous = match ledger.last_engagement(&site, window.days)? {
         Some(text) => match serde_json::from_str::<Snapshot>(&text) {
             Ok(s) => Some(s),

@@ -214,7 +214,16 @@ async fn work(
             (due, d.next_deadline())
         };
         if !due.is_empty() {
-            for job in &due {
+            for (i, job) in due.iter().enumerate() {
+                // After a stop signal only the job in flight finishes: the rest is left to
+                // the next run (said below), not started.
+                if i > 0 && *stopping.borrow() != 0 {
+                    tracing::info!(
+                        "stopping: {} not started; the nightly run picks it up",
+                        job.name()
+                    );
+                    continue;
+                }
                 run_job(env, kind, *job, shared, progress).await;
             }
             lock(&shared.debouncer).finished(std::time::Instant::now());
