@@ -138,7 +138,7 @@ async fn dispatch(cli: Cli, env: &Env, out: &Output, progress: &Progress) -> Res
     }
     if out.format == OutputFormat::Html && !matches!(cli.verb, Verb::Engagement(_)) {
         return Err(Error::Usage(
-            "--output html is for engagement only; use text or json here".into(),
+            "--output html is for engagement only; use text or json here (csv too for history and clients)".into(),
         ));
     }
     match cli.verb {

@@ -115,6 +115,9 @@ impl WriteProgress {
     pub fn finish(self, stored: u64) {
         let handled = self.bar.position();
         self.bar.finish_and_clear();
+        if handled == 0 {
+            return;
+        }
         tracing::info!(
             "Gradient stored {stored} of {handled} counts ({:.1} s)",
             self.started.elapsed().as_secs_f64()

@@ -133,6 +133,11 @@ async fn bad_settings_exit_2_before_any_request() {
         ("SYNC_OUTPUT", "xml"),
         ("SYNC_GRADIENT_RATE", "101"),
         ("SYNC_GRADIENT_RATE", "0"),
+        ("AUTOTASK_READ_STREAMS", "4"),
+        ("CONNECTWISE_READ_STREAMS", "0"),
+        // Regression: a misspelt name only warned, and the real setting's default applied
+        // (a contact type silently left out of billing).
+        ("AUTOTASK_SERVICE", "Managed Workstations=Desktop"),
     ] {
         let mut cmd = binary_for(&sim, &server);
         cmd.env("SYNC_SOURCE", "autotask-configuration-items")

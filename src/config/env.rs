@@ -264,6 +264,27 @@ impl Env {
     /// prefix other than `SYNC_` (which other tools use too), that has a known prefix but is
     /// unknown gets the closest known name; the SDK's names get the name here.
     pub fn unknown_names(&self, known: &[&str], prefixes: &[&str]) -> Vec<String> {
+        self.odd_names(known, prefixes)
+            .into_iter()
+            .map(|(note, _)| note)
+            .collect()
+    }
+
+    /// A name that is one edit or three away from a setting that is not set: most likely that
+    /// setting, misspelt, so its default would silently apply (a contact type left out of
+    /// billing). Returns (the name, the setting) of the first such.
+    pub fn misspelt(&self, known: &[&str], prefixes: &[&str]) -> Option<(String, String)> {
+        self.odd_names(known, prefixes)
+            .into_iter()
+            .find_map(|(_, pair)| pair)
+            .filter(|(_, intended)| self.get(intended).is_none())
+    }
+
+    fn odd_names(
+        &self,
+        known: &[&str],
+        prefixes: &[&str],
+    ) -> Vec<(String, Option<(String, String)>)> {
         let mut out = Vec::new();
         let mut names: Vec<&String> = self.vars.keys().collect();
         names.sort();
@@ -273,8 +294,11 @@ impl Env {
                 continue;
             }
             if from_file && let Some((_, ours)) = SDK_NAMES.iter().find(|(sdk, _)| sdk == name) {
-                out.push(format!(
-                    "{name} (a name of Gradient's PowerShell SDK) is not read here: use {ours}"
+                out.push((
+                    format!(
+                        "{name} (a name of Gradient's PowerShell SDK) is not read here: use {ours}"
+                    ),
+                    None,
                 ));
                 continue;
             }
@@ -288,10 +312,14 @@ impl Env {
                 .min()
                 .filter(|(d, _)| *d <= 3);
             out.push(match closest {
-                Some((_, k)) => {
-                    format!("{name} is not a setting of synthesize-sync; did you mean {k}?")
-                }
-                None => format!("{name} is not a setting of synthesize-sync (see .env.sample)"),
+                Some((_, k)) => (
+                    format!("{name} is not a setting of synthesize-sync; did you mean {k}?"),
+                    Some((name.clone(), k.to_string())),
+                ),
+                None => (
+                    format!("{name} is not a setting of synthesize-sync (see .env.sample)"),
+                    None,
+                ),
             });
         }
         out

@@ -330,7 +330,7 @@ fn cell(n: Option<u64>) -> String {
 impl Render for DiffReport {
     fn text(&self) -> String {
         let mut s = format!(
-            "from run {} ({}) to run {} ({}), {} {}\n",
+            "from run {} ({}) to run {} ({}), {}: {}\n",
             self.from.run.id,
             self.from.started,
             self.to.run.id,

@@ -353,6 +353,17 @@ pub fn check_settings(env: &Env) -> Result<()> {
         .into_iter()
         .chain(all.iter().flat_map(|s| s.settings().iter().copied()))
         .collect();
+    // A misspelt name whose setting is unset would run on that setting's default: for a
+    // billing tool a refusal, not a warning (a contact type silently not counted).
+    if let Some((name, intended)) = env.misspelt(&known, &prefixes) {
+        return Err(Error::setting(
+            &name,
+            format!(
+                "is not a setting of synthesize-sync; did you mean {intended}? ({intended} is \
+                 not set, so its default would apply): rename it"
+            ),
+        ));
+    }
     for note in env
         .notes
         .iter()

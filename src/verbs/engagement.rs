@@ -280,7 +280,7 @@ impl Render for EngagementOutput {
             s
         };
         let mut out = String::from(
-            "Each metric: its figure → its score (0-5); overall 0-100 over the metrics present; — = no data source\n\n",
+            "Each metric: its figure → its score (0-5); overall 0-100 over the metrics present; — = none (no CSAT source or rated survey; no earlier snapshot)\n\n",
         );
         out.push_str(&line(&headers));
         for row in &rows {

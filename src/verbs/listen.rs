@@ -98,7 +98,13 @@ pub async fn listen(
     });
     let socket = tokio::net::TcpListener::bind(&opts.addr)
         .await
-        .map_err(|e| Error::Usage(format!("--addr {}: cannot listen there ({e})", opts.addr)))?;
+        .map_err(|e| {
+            Error::Usage(format!(
+                "--addr {}: cannot listen there ({e}); give a free HOST:PORT, e.g. \
+                 127.0.0.1:8787 behind your TLS proxy or tunnel",
+                opts.addr
+            ))
+        })?;
     let local = socket
         .local_addr()
         .map(|a| a.to_string())

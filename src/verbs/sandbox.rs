@@ -368,8 +368,9 @@ pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
             text.push_str(&format!(
                 "To watch callbacks at work (connectwise-contacts block): run\n\
                  \n    synthesize-sync --env-file sandbox.env callbacks register --url http://127.0.0.1:8787/connectwise/callback\n    \
-                 synthesize-sync --env-file sandbox.env listen --addr 127.0.0.1:8787 --debounce 5\n\
-                 \nthen change ConnectWise data: curl -X POST {0}/change/contact (a Billed User) or\n\
+                 synthesize-sync --env-file sandbox.env listen --addr 127.0.0.1:8787 --debounce 3\n\
+                 \n(another free port works too: change it in both). Control address: {0}\n\
+                 Change ConnectWise data: curl -X POST {0}/change/contact (a Billed User) or\n\
                  curl -X POST {0}/change/ticket (a ticket); the count, or the engagement snapshot, follows.\n\n",
                 control.base_url()
             ));
@@ -388,7 +389,10 @@ pub async fn serve(ports: Ports, out: &Output) -> Result<()> {
         .map_err(|e| Error::Local(format!("cannot wait for Ctrl-C: {e}")))?;
     eprintln!("stopping the sandbox");
     control.stop().await;
+    let state_dir = sandbox.state_dir.clone();
     sandbox.stop().await;
+    // The sandbox's own run ledger goes with it, as the demo's does.
+    let _ = std::fs::remove_dir_all(state_dir);
     Ok(())
 }
 
